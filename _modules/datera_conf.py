@@ -1,0 +1,384 @@
+"""
+Manage the Datera backends in ``cinder.conf``.
+
+Renders each backend's options for the configured OpenStack release, plans the edit with
+the byte-preserving INI editor (``_utils/datera_ini.py``), shows it as a unified diff with
+secrets masked, and writes it atomically (temp file + rename in the same directory, mode
+0640, group ``cinder``, a backup of the previous file kept), under a lock so two runs on
+one controller cannot lose an update.
+
+:depends: nothing beyond Salt
+"""
+
+import difflib
+import fcntl
+import grp
+import logging
+import os
+import re
+import tempfile
+from contextlib import contextmanager
+
+from salt.exceptions import CommandExecutionError
+
+log = logging.getLogger(__name__)
+
+__virtualname__ = "datera_conf"
+
+MASK = "******"
+_SECRET_KEY = re.compile(r"(password|secret|_key$|^key$|token)", re.IGNORECASE)
+_URL_CREDENTIALS = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
+_KEY = re.compile(r"^([A-Za-z0-9_.\-]+)\s*=")
+_DIFF_KEY_LINE = re.compile(r"^([-+ ]?\s*#?\s*)([A-Za-z0-9_.\-]+)(\s*=\s*)(.*)$")
+
+# OpenStack releases in order; the driver's path and options changed along the way.
+RELEASES = (
+    "liberty",
+    "mitaka",
+    "newton",
+    "ocata",
+    "pike",
+    "queens",
+    "rocky",
+    "stein",
+    "train",
+    "ussuri",
+    "victoria",
+    "wallaby",
+    "xena",
+    "yoga",
+    "zed",
+    "2023.1",
+    "2023.2",
+    "2024.1",
+    "2024.2",
+    "2025.1",
+    "2025.2",
+    "2026.1",
+    "2026.2",
+    "latest",
+)
+RELEASE_ALIASES = {
+    "antelope": "2023.1",
+    "bobcat": "2023.2",
+    "caracal": "2024.1",
+    "dalmatian": "2024.2",
+    "epoxy": "2025.1",
+    "flamingo": "2025.2",
+    "gazpacho": "2026.1",
+}
+OLD_DRIVER = "cinder.volume.drivers.datera.DateraDriver"
+DRIVER = "cinder.volume.drivers.datera.datera_iscsi.DateraDriver"
+
+
+def __virtual__():
+    return __virtualname__
+
+
+# --- rendering: pillar settings -> the options a backend section must hold ---------------
+
+
+def release_index(release):
+    """Position of a release name in :data:`RELEASES`; unknown names are an error."""
+    name = RELEASE_ALIASES.get(str(release).lower(), str(release).lower())
+    if name not in RELEASES:
+        raise CommandExecutionError(
+            f"datera:release: unknown OpenStack release {release!r}; "
+            f"use one of {', '.join(RELEASES)} (or a code name like caracal)"
+        )
+    return RELEASES.index(name)
+
+
+def _value(value):
+    """Text for cinder.conf: booleans lowercase, ``$`` escaped (oslo.config substitutes)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).replace("$", "$$")
+
+
+def backend_options(backend, release, shared_host=None):
+    """The ordered ``{option: text}`` a present backend's section must hold."""
+    index = release_index(release)
+    options = {
+        "volume_driver": OLD_DRIVER if index <= RELEASES.index("newton") else DRIVER,
+        "volume_backend_name": backend["volume_backend_name"],
+        "san_ip": backend["san_ip"],
+        "san_login": backend["san_login"],
+        "san_password": backend["san_password"],
+    }
+    if index >= RELEASES.index("ussuri"):
+        options["datera_volume_type_defaults"] = f"replica_count:{backend['replica_count']}"
+    else:
+        options["datera_num_replicas"] = backend["replica_count"]
+    if index <= RELEASES.index("newton"):
+        options["datera_api_version"] = 2
+    options.update(backend["options"])
+    if shared_host:
+        options["backend_host"] = shared_host
+    return {key: _value(value) for key, value in options.items()}
+
+
+def desired(settings):
+    """
+    What cinder.conf must look like: ``{"sections": {name: options}, "absent": [names],
+    "default": {key: value}, "enabled_add": [...], "enabled_remove": [...]}``.
+    """
+    cinder = settings["cinder"]
+    per_backend_host = (
+        cinder["shared_host"] if cinder["shared_host_option"] == "backend_host" else None
+    )
+    plan = {"sections": {}, "absent": [], "default": {}}
+    for name, backend in settings["backends"].items():
+        if backend["ensure"] == "absent":
+            plan["absent"].append(name)
+        else:
+            plan["sections"][name] = backend_options(backend, settings["release"], per_backend_host)
+    if cinder["shared_host_option"] == "host" and plan["sections"]:
+        plan["default"]["host"] = cinder["shared_host"]
+    return plan
+
+
+# --- masking -----------------------------------------------------------------------------
+
+
+def is_secret(key):
+    return bool(_SECRET_KEY.search(key))
+
+
+def mask_value(key, value):
+    if value is None:
+        return None
+    if is_secret(key):
+        return MASK
+    return _URL_CREDENTIALS.sub(rf"\g<1>{MASK}@", value)
+
+
+def mask_line(line):
+    """Mask the value of a ``key = value`` line (also inside diff output) if secret."""
+    match = _DIFF_KEY_LINE.match(line.rstrip("\r\n"))
+    if not match:
+        return line
+    prefix, key, sep, value = match.groups()
+    ending = line[len(line.rstrip("\r\n")) :]
+    return f"{prefix}{key}{sep}{mask_value(key, value)}{ending}"
+
+
+# --- planning ----------------------------------------------------------------------------
+
+
+def _same(current, wanted):
+    if current is None:
+        return False
+    current = current.strip()
+    if wanted in ("true", "false"):
+        return current.lower() == wanted
+    return current == wanted
+
+
+def _edit(doc, section, key, wanted, changes):
+    current = doc.get(section, key)
+    if wanted is None:
+        if current is not None:
+            doc.remove(section, key)
+            changes.setdefault(section, {})[key] = {"old": mask_value(key, current), "new": None}
+    elif not _same(current, wanted):
+        doc.set(section, key, wanted)
+        changes.setdefault(section, {})[key] = {
+            "old": mask_value(key, current),
+            "new": mask_value(key, wanted),
+        }
+
+
+def edit_text(text, plan):
+    """Apply a :func:`desired` plan to INI text; return ``(new_text, changes)``."""
+    doc = __utils__["datera_ini.parse"](text)
+    changes = {}
+    for name in plan["absent"]:
+        if doc.named(name):
+            doc.remove_section(name)
+            changes[name] = "section removed"
+    for name, options in plan["sections"].items():
+        existing = {key for section in doc.named(name) for key in _keys(section)}
+        for key in sorted(existing - set(options)):
+            _edit(doc, name, key, None, changes)
+        for key, wanted in options.items():
+            _edit(doc, name, key, wanted, changes)
+    enabled = __utils__["datera_ini.split_list"](doc.get("DEFAULT", "enabled_backends"))
+    wanted = [b for b in enabled if b not in plan["absent"]]
+    wanted += [b for b in plan["sections"] if b not in wanted]
+    if wanted != enabled:
+        _edit(doc, "DEFAULT", "enabled_backends", ",".join(wanted) or None, changes)
+    for key, value in plan["default"].items():
+        _edit(doc, "DEFAULT", key, value, changes)
+    return doc.text(), changes
+
+
+def _keys(section):
+    return {m.group(1) for m in map(_KEY.match, section.lines[1:]) if m}
+
+
+def masked_diff(old_text, new_text, path):
+    lines = difflib.unified_diff(
+        old_text.splitlines(keepends=True),
+        new_text.splitlines(keepends=True),
+        fromfile=path,
+        tofile=path,
+        n=2,
+    )
+    return "".join(
+        line if line.startswith(("---", "+++", "@@")) else mask_line(line) for line in lines
+    )
+
+
+# --- file I/O ----------------------------------------------------------------------------
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "surrogateescape")
+    except FileNotFoundError:
+        return ""
+    except OSError as err:
+        raise CommandExecutionError(f"cannot read {path}: {err.strerror}") from None
+
+
+@contextmanager
+def _locked(path):
+    directory, base = os.path.split(path)
+    if not os.path.isdir(directory):
+        raise CommandExecutionError(f"{directory} does not exist: is cinder installed?")
+    lock_path = os.path.join(directory, f".{base}.datera-lock")
+    try:
+        handle = open(lock_path, "a")  # noqa: SIM115 - held for the with-block
+    except OSError as err:
+        raise CommandExecutionError(f"cannot lock {path}: {err.strerror}") from None
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _ownership(group):
+    try:
+        gid = grp.getgrnam(group).gr_gid if group else -1
+    except KeyError:
+        gid = -1
+    uid = 0 if os.geteuid() == 0 else -1
+    return uid, gid
+
+
+def _atomic_write(path, text, mode, group):
+    """Write ``text`` to ``path`` through a private temp file renamed into place."""
+    directory = os.path.dirname(path)
+    uid, gid = _ownership(group)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchown(handle.fileno(), uid, gid)
+            os.fchmod(handle.fileno(), mode)
+            handle.write(text.encode("utf-8", "surrogateescape"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise CommandExecutionError(
+            f"cannot write {path}: {err.strerror}; the previous file is unchanged"
+        ) from None
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def backup_path(conf_file):
+    return f"{conf_file}.datera-backup"
+
+
+# --- public functions --------------------------------------------------------------------
+
+
+def _settings_and_path(conf_file):
+    settings = __salt__["datera_pillar.settings"](reveal=True)
+    return settings, conf_file or settings["cinder"]["conf_file"]
+
+
+def render(backend=None):
+    """
+    Show the options the formula writes for each backend, secrets masked.
+
+    backend
+        Only this backend (section name).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' datera_conf.render
+    """
+    settings, _ = _settings_and_path(None)
+    sections = desired(settings)["sections"]
+    if backend is not None:
+        sections = {backend: sections.get(backend, {})}
+    return {
+        name: {key: mask_value(key, value) for key, value in options.items()}
+        for name, options in sections.items()
+    }
+
+
+def check(conf_file=None):
+    """
+    Compare cinder.conf with pillar without changing anything.
+
+    Returns ``{"in_sync": bool, "changes": {section: {key: {old, new}}}, "diff": str}``,
+    secrets masked.
+
+    conf_file
+        The cinder.conf to check (default: ``datera:cinder:conf_file``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' datera_conf.check
+    """
+    settings, path = _settings_and_path(conf_file)
+    old = _read(path)
+    new, changes = edit_text(old, desired(settings))
+    return {"in_sync": not changes, "changes": changes, "diff": masked_diff(old, new, path)}
+
+
+def apply(conf_file=None):
+    """
+    Make cinder.conf hold the Datera backends from pillar; write only if something differs.
+
+    Returns ``{"changes": ..., "diff": ..., "backup": path or None}``, secrets masked.
+
+    conf_file
+        The cinder.conf to manage (default: ``datera:cinder:conf_file``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' datera_conf.apply
+    """
+    settings, path = _settings_and_path(conf_file)
+    cinder = settings["cinder"]
+    mode = int(str(cinder["mode"]), 8)
+    with _locked(path):
+        old = _read(path)
+        new, changes = edit_text(old, desired(settings))
+        if not changes:
+            return {"changes": {}, "diff": "", "backup": None}
+        backup = None
+        if cinder["backup"] and old:
+            backup = backup_path(path)
+            _atomic_write(backup, old, mode, cinder["group"])
+        _atomic_write(path, new, mode, cinder["group"])
+    log.info("datera_conf: updated %s (%s)", path, ", ".join(sorted(changes)))
+    return {"changes": changes, "diff": masked_diff(old, new, path), "backup": backup}

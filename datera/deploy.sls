@@ -1,0 +1,61 @@
+{#- Orchestration: salt-run state.orchestrate datera.deploy
+    1. refresh modules and pillar on every controller;
+    2. pre-flight on every controller (valid pillar, the Datera cluster answers) — before
+       anything changes anywhere;
+    3. the primary controller: cinder.conf, then its own states;
+    4. only if that succeeded, the other controllers, all in parallel;
+    5. cinder-volume restarted through Pacemaker, once, if any cinder.conf changed. #}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- set primary = 'I@datera:role:primary-controller' %}
+{%- set others = 'I@datera:role:controller' %}
+{%- set controllers = primary ~ ' or ' ~ others %}
+
+datera-deploy-sync:
+  salt.function:
+    - name: saltutil.sync_all
+    - tgt: {{ controllers | yaml_dquote }}
+    - tgt_type: compound
+    - kwarg:
+        refresh: true
+
+datera-deploy-preflight:
+  salt.state:
+    - tgt: {{ controllers | yaml_dquote }}
+    - tgt_type: compound
+    - sls: {{ tplroot }}.preflight
+    - require:
+      - salt: datera-deploy-sync
+
+datera-deploy-primary-config:
+  salt.state:
+    - tgt: {{ primary | yaml_dquote }}
+    - tgt_type: compound
+    - sls: {{ tplroot }}.config
+    - require:
+      - salt: datera-deploy-preflight
+
+datera-deploy-primary:
+  salt.state:
+    - tgt: {{ primary | yaml_dquote }}
+    - tgt_type: compound
+    - sls: {{ tplroot }}.primary
+    - require:
+      - salt: datera-deploy-primary-config
+
+datera-deploy-controllers-config:
+  salt.state:
+    - tgt: {{ others | yaml_dquote }}
+    - tgt_type: compound
+    - sls: {{ tplroot }}.config
+    - expect_minions: false
+    - require:
+      - salt: datera-deploy-primary
+
+datera-deploy-controllers:
+  salt.state:
+    - tgt: {{ others | yaml_dquote }}
+    - tgt_type: compound
+    - sls: {{ tplroot }}.controller
+    - expect_minions: false
+    - require:
+      - salt: datera-deploy-controllers-config

@@ -1,0 +1,5 @@
+{#- Everything a controller needs, in order: checks, package, cinder.conf. #}
+include:
+  - .preflight
+  - .package
+  - .config

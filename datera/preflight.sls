@@ -1,0 +1,8 @@
+{#- Before anything changes: the pillar is valid (map.jinja fails the render otherwise)
+    and every present Datera backend answers with the configured credentials. #}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import mapdata as datera with context %}
+
+datera-preflight-pillar-valid:
+  test.succeed_without_changes:
+    - name: datera pillar is valid (role {{ datera.role }}, release {{ datera.release }})

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Set up everything the demo and the tests need, from nothing; safe to re-run.
+#  - Debian packages (as root): Pacemaker's command-line tools;
+#  - .venv: Salt 3008.4 + the test tools, pinned in setup.cfg ([options.extras_require]);
+#  - .venv-cinder: the real cinder 29.0.0 with its Datera driver (fidelity tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+
+if ! command -v cibadmin >/dev/null || ! command -v crm_simulate >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pacemaker-cli-utils >/dev/null
+  else
+    echo "setup: Pacemaker CLI missing; run as root or: sudo apt-get install pacemaker-cli-utils" >&2
+    exit 1
+  fi
+fi
+
+extras() {  # the pinned requirements of setup.cfg extras, one per line
+  "$PYTHON" - "$@" <<'PY'
+import configparser, sys
+cfg = configparser.ConfigParser()
+cfg.read("setup.cfg")
+for extra in sys.argv[1:]:
+    print("\n".join(r for r in cfg["options.extras_require"][extra].split("\n") if r.strip()))
+PY
+}
+
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+# The formula itself is not installed here: the tests load it from the working tree
+# (file_roots + saltutil.sync_all) and check `pip install .` separately.
+.venv/bin/pip install -q --disable-pip-version-check $(extras tests docs) "requests>=2.25"
+
+if [ ! -x .venv-cinder/bin/python ]; then
+  "$PYTHON" -m venv .venv-cinder
+fi
+.venv-cinder/bin/pip install -q --disable-pip-version-check $(extras cinder)

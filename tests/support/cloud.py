@@ -1,0 +1,108 @@
+"""
+The simulated cloud the integration tests and the demo deploy to: one salt-master and N
+salt-minions on loopback, each minion one controller with its own cinder.conf, all
+sharing one Pacemaker CIB file, as the nodes of a real cluster share one CIB.
+"""
+
+import os
+import subprocess
+import textwrap
+
+import yaml
+
+from tests.support.paths import REPO
+
+LOADER_DIRS = ("_modules", "_states", "_utils", "_pillar")
+SEED_CINDER_CONF = textwrap.dedent(
+    """\
+    [DEFAULT]
+    # managed by the operator; the formula must keep this line and the lvm backend
+    auth_strategy = keystone
+    enabled_backends = lvm
+
+    [lvm]
+    volume_group = cinder-volumes
+    volume_driver = cinder.volume.drivers.lvm.LVMVolumeDriver
+    """
+)
+
+
+def state_tree(root):
+    """A file_roots dir exposing the formula (SLS + loader dirs) by symlink."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name in ("datera",) + LOADER_DIRS:
+        link = root / name
+        if not link.exists() and (REPO / name).exists():
+            link.symlink_to(REPO / name)
+    return root
+
+
+def empty_cib(path, nodes):
+    """A CIB file with the controllers as nodes and fencing off (no cluster runs here)."""
+    env = dict(os.environ, CIB_file=str(path))
+    path.write_text(
+        subprocess.run(["cibadmin", "--empty"], check=True, capture_output=True, text=True).stdout
+    )
+    node_xml = "".join(f'<node id="{i}" uname="{n}"/>' for i, n in enumerate(nodes, start=1))
+    subprocess.run(
+        ["cibadmin", "--modify", "--scope", "nodes", "--xml-text", f"<nodes>{node_xml}</nodes>"],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    subprocess.run(
+        ["crm_attribute", "--type", "crm_config", "--name", "stonith-enabled", "--update", "false"],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    return path
+
+
+class Cloud:
+    """Pillar and file layout of the simulated controllers."""
+
+    def __init__(self, root, pillar_root, controllers, primary):
+        self.root = root
+        self.pillar_root = pillar_root
+        self.controllers = list(controllers)
+        self.primary = primary
+        self.cib_file = root / "cib.xml"
+
+    def conf_file(self, minion_id):
+        return self.root / minion_id / "etc" / "cinder" / "cinder.conf"
+
+    def reset(self, seed=SEED_CINDER_CONF):
+        """Fresh cinder.conf on every controller (old backups removed) and an empty CIB."""
+        for minion_id in self.controllers:
+            conf = self.conf_file(minion_id)
+            conf.parent.mkdir(parents=True, exist_ok=True)
+            for leftover in conf.parent.iterdir():
+                leftover.unlink()
+            conf.write_text(seed)
+        empty_cib(self.cib_file, self.controllers)
+
+    def minion_pillar(self, minion_id, role):
+        return {
+            "datera": {
+                "role": role,
+                "cinder": {"conf_file": str(self.conf_file(minion_id))},
+                "pacemaker": {"cib_file": str(self.cib_file)},
+                "lookup": {"manage_packages": False, "manage_services": False},
+            }
+        }
+
+    def write_pillar(self, common, roles=None):
+        """Write top.sls + one SLS per minion (role, paths) + the common ``datera`` pillar."""
+        roles = roles or {
+            m: "primary-controller" if m == self.primary else "controller" for m in self.controllers
+        }
+        top = {"base": {"*": ["common"]}}
+        for minion_id, role in roles.items():
+            top["base"][minion_id] = [f"node_{minion_id}"]
+            self._dump(f"node_{minion_id}.sls", self.minion_pillar(minion_id, role))
+        self._dump("common.sls", common)
+        self._dump("top.sls", top)
+
+    def _dump(self, name, data):
+        (self.pillar_root / name).write_text(yaml.safe_dump(data, default_flow_style=False))

@@ -1,0 +1,125 @@
+"""The pillar schema: defaults, normalisation, and a corpus of malformed pillars."""
+
+import copy
+
+import pytest
+import yaml
+from salt.exceptions import CommandExecutionError
+
+from tests.support.loaders import load
+from tests.support.paths import REPO
+
+datera_pillar = load("modules", "datera_pillar")
+
+GOOD = {"backends": {"datera": {"san_ip": "192.0.2.10", "san_login": "admin",
+                                "san_password": "pw", "replica_count": 2}}}
+
+
+def with_change(path, value):
+    data = copy.deepcopy(GOOD)
+    node = data
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    if value is KeyError:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return data
+
+
+def test_defaults_are_filled():
+    settings = datera_pillar.normalise(GOOD)
+    assert settings["cinder"]["conf_file"] == "/etc/cinder/cinder.conf"
+    backend = settings["backends"]["datera"]
+    assert backend["volume_backend_name"] == "datera"
+    assert backend["api"] == {"scheme": "https", "port": 7718, "ca_bundle": "",
+                              "cert_fingerprint": "", "verify": True, "timeout": 30}
+    assert (backend["datera_503_interval"], backend["datera_503_timeout"]) == (5, 120)
+
+
+def test_pillar_example_documents_the_schema_defaults():
+    example = yaml.safe_load((REPO / "pillar.example").read_text())["datera"]
+    settings = datera_pillar.normalise(example)
+    for section, defaults in (("cinder", datera_pillar.CINDER_DEFAULTS),
+                              ("pacemaker", datera_pillar.PACEMAKER_DEFAULTS)):
+        assert set(example[section]) == set(defaults)
+        assert settings[section] == datera_pillar.normalise({})[section]
+    assert set(example) == datera_pillar.TOP_KEYS
+    api = example["backends"]["datera"]["api"]
+    assert set(api) == set(datera_pillar.API_DEFAULTS)
+
+
+def test_http_defaults_to_7717():
+    data = with_change(["backends", "datera", "api"], {"scheme": "http"})
+    assert datera_pillar.normalise(data)["backends"]["datera"]["api"]["port"] == 7717
+
+
+def test_absent_backend_needs_no_credentials():
+    data = {"backends": {"old": {"ensure": "absent"}}}
+    assert datera_pillar.normalise(data)["backends"]["old"] == {"name": "old", "ensure": "absent"}
+
+
+def test_mask_hides_secrets():
+    masked = datera_pillar.mask(datera_pillar.normalise(GOOD))
+    assert masked["backends"]["datera"]["san_password"] == "******"
+
+
+MALFORMED = [
+    (["backends", "datera", "san_ip"], "not an ip", "datera:backends:datera:san_ip"),
+    (["backends", "datera", "san_ip"], "300.1.1.1", "datera:backends:datera:san_ip"),
+    (["backends", "datera", "san_ip"], KeyError, "datera:backends:datera:san_ip: is required"),
+    (["backends", "datera", "san_ip"], ["192.0.2.1"], "datera:backends:datera:san_ip"),
+    (["backends", "datera", "san_login"], KeyError, "datera:backends:datera:san_login"),
+    (["backends", "datera", "san_password"], "", "datera:backends:datera:san_password"),
+    (["backends", "datera", "san_password"], "a\nb", "datera:backends:datera:san_password"),
+    (["backends", "datera", "san_password"], {"x": 1}, "datera:backends:datera:san_password"),
+    (["backends", "datera", "san_login"], "ad\rmin", "datera:backends:datera:san_login"),
+    (["backends", "datera", "replica_count"], 0, "datera:backends:datera:replica_count"),
+    (["backends", "datera", "replica_count"], 6, "datera:backends:datera:replica_count"),
+    (["backends", "datera", "replica_count"], "three", "datera:backends:datera:replica_count"),
+    (["backends", "datera", "replica_count"], True, "datera:backends:datera:replica_count"),
+    (["backends", "datera", "ensure"], "gone", "datera:backends:datera:ensure"),
+    (["backends", "datera", "san_pasword"], "typo", "datera:backends:datera:san_pasword"),
+    (["backends", "datera", "datera_503_timeout"], "soon",
+     "datera:backends:datera:datera_503_timeout"),
+    (["backends", "datera", "datera_debug"], "maybe", "datera:backends:datera:datera_debug"),
+    (["backends", "datera", "volume_backend_name"], "bad name",
+     "datera:backends:datera:volume_backend_name"),
+    (["backends", "datera", "api", "scheme"], "ftp", "datera:backends:datera:api:scheme"),
+    (["backends", "datera", "api", "port"], 70000, "datera:backends:datera:api:port"),
+    (["backends", "datera", "api", "ca_bundle"], "relative.pem",
+     "datera:backends:datera:api:ca_bundle"),
+    (["backends", "datera", "api", "cert_fingerprint"], "AB:CD",
+     "datera:backends:datera:api:cert_fingerprint"),
+    (["backends", "datera", "api", "verify"], "perhaps", "datera:backends:datera:api:verify"),
+    (["backends", "datera", "api", "timeut"], 3, "datera:backends:datera:api:timeut"),
+    (["backends", "bad]name"], {"ensure": "absent"}, "datera:backends:bad]name"),
+    (["backends", "DEFAULT"], {"ensure": "absent"}, "datera:backends:DEFAULT"),
+    (["backends", "with space"], {"ensure": "absent"}, "datera:backends:with space"),
+    (["backends"], ["datera"], "datera:backends: must be a mapping"),
+    (["role"], "master", "datera:role"),
+    (["rol"], "controller", "datera:rol: unknown key"),
+    (["cinder", "conf_file"], "cinder.conf", "datera:cinder:conf_file"),
+    (["cinder", "shared_host"], "not a host!", "datera:cinder:shared_host"),
+    (["cinder", "shared_host_option"], "hostname", "datera:cinder:shared_host_option"),
+    (["cinder", "mode"], "rw-r-----", "datera:cinder:mode"),
+    (["cinder", "conf"], "/etc/x", "datera:cinder:conf: unknown key"),
+    (["pacemaker", "agent"], "cinder-volume", "datera:pacemaker:agent"),
+    (["pacemaker", "resource_id"], "1bad id", "datera:pacemaker:resource_id"),
+    (["pacemaker", "params"], {"Bad-Name": 1}, "datera:pacemaker:params:Bad-Name"),
+    (["pacemaker", "wait_timeout"], -1, "datera:pacemaker:wait_timeout"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "message"), MALFORMED,
+                         ids=[":".join(p) + f"={v!r}" for p, v, _ in MALFORMED])
+def test_malformed_pillar_names_the_key(path, value, message):
+    with pytest.raises(CommandExecutionError) as err:
+        datera_pillar.normalise(with_change(path, value))
+    assert message in str(err.value)
+    assert "pw" not in str(err.value).replace("password", "")
+
+
+def test_not_a_mapping_at_all():
+    with pytest.raises(CommandExecutionError, match="datera: must be a mapping"):
+        datera_pillar.normalise("datera")
