@@ -72,3 +72,83 @@ def test_deploy_writes_same_stanza_everywhere_and_converges(fresh, salt_run_cli)
     )
     assert {m: fresh.conf_file(m).stat().st_mtime_ns for m in fresh.controllers} == mtimes
     assert PASSWORD not in again.stdout and PASSWORD not in ret.stdout
+
+
+def orchestration_steps(ret):
+    """The orchestration's step returns, keyed by state id."""
+    data = ret.data["data"] if "data" in ret.data else ret.data
+    steps = next(iter(data.values()))
+    return {chunk["__id__"]: chunk for chunk in steps.values()}
+
+
+def test_primary_runs_before_the_others(fresh, salt_run_cli):
+    ret = orchestrate(salt_run_cli)
+    assert ret.returncode == 0, ret.stdout
+    steps = orchestration_steps(ret)
+    order = sorted(steps, key=lambda step: steps[step]["__run_num__"])
+    assert order.index("datera-deploy-primary") < order.index("datera-deploy-controllers-config")
+    assert set(steps["datera-deploy-primary-config"]["changes"]["ret"]) == {"ctl1"}
+    assert set(steps["datera-deploy-controllers-config"]["changes"]["ret"]) == {"ctl2", "ctl3"}
+    primary_written = fresh.conf_file("ctl1").stat().st_mtime_ns
+    assert all(fresh.conf_file(m).stat().st_mtime_ns > primary_written for m in ("ctl2", "ctl3"))
+
+
+def test_failing_primary_leaves_the_others_untouched(fresh, salt_run_cli):
+    before = {m: fresh.conf_file(m).read_bytes() for m in ("ctl2", "ctl3")}
+    primary_dir = fresh.conf_file("ctl1").parent
+    for path in primary_dir.iterdir():
+        path.unlink()
+    primary_dir.rmdir()  # cinder.conf's directory gone: the primary's config step fails
+    ret = orchestrate(salt_run_cli)
+    assert ret.returncode != 0
+    steps = orchestration_steps(ret)
+    assert steps["datera-deploy-primary-config"]["result"] is False
+    assert "does not exist" in str(steps["datera-deploy-primary-config"]["changes"])
+    assert steps["datera-deploy-controllers-config"]["result"] is False
+    assert "requisite failed" in steps["datera-deploy-controllers-config"]["comment"]
+    assert {m: fresh.conf_file(m).read_bytes() for m in ("ctl2", "ctl3")} == before
+
+
+def test_invalid_pillar_stops_before_any_change(fresh, salt_run_cli):
+    fresh.write_pillar(datera_pillar(replica_count=9, san_ip="not an address"))
+    before = {m: fresh.conf_file(m).read_bytes() for m in fresh.controllers}
+    ret = orchestrate(salt_run_cli)
+    assert ret.returncode != 0
+    assert "datera:backends:datera:replica_count: must be between 1 and 5" in ret.stdout
+    assert "datera:backends:datera:san_ip" in ret.stdout
+    steps = orchestration_steps(ret)
+    assert steps["datera-deploy-preflight"]["result"] is False
+    assert {m: fresh.conf_file(m).read_bytes() for m in fresh.controllers} == before
+
+
+def test_dry_run_shows_the_masked_diff_and_changes_nothing(fresh, salt_cli):
+    before = fresh.conf_file("ctl2").read_bytes()
+    ret = salt_cli.run("state.apply", "datera", "test=True", minion_tgt="ctl2")
+    assert ret.returncode == 0, ret.stdout
+    (conf_state,) = [s for s in ret.data.values() if s["__id__"].startswith("datera-config")]
+    assert conf_state["result"] is None
+    diff = conf_state["changes"]["diff"]
+    assert "+san_password = ******" in diff and "+enabled_backends = lvm,datera" in diff
+    assert conf_state["changes"]["datera"]["san_password"] == {"old": None, "new": "******"}
+    assert PASSWORD not in ret.stdout
+    assert fresh.conf_file("ctl2").read_bytes() == before
+
+
+def test_full_sample_is_byte_identical_outside_managed_keys(fresh, salt_run_cli):
+    from tests.support.paths import CINDER_SAMPLE
+
+    sample = CINDER_SAMPLE.read_text()
+    fresh.conf_file("ctl1").write_text(sample)
+    assert orchestrate(salt_run_cli).returncode == 0
+    import difflib
+
+    diff = [
+        line
+        for line in difflib.unified_diff(
+            sample.splitlines(), fresh.conf_file("ctl1").read_text().splitlines(), lineterm="", n=0
+        )
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    assert [line for line in diff if line.startswith("-")] == []
+    assert "+enabled_backends = datera" in diff and "+[datera]" in diff
+    assert len(diff) == 10  # enabled_backends, separator, header, 7 options
