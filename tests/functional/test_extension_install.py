@@ -1,0 +1,65 @@
+"""`pip install .` makes the formula's modules loadable by Salt as an extension."""
+
+import subprocess
+import sys
+import textwrap
+
+from tests.support.paths import REPO
+
+
+def test_pip_install_exposes_modules_through_the_entry_point(tmp_path):
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(REPO),
+        ],
+        check=True,
+        cwd=tmp_path,
+    )
+    config = tmp_path / "conf"
+    config.mkdir()
+    (config / "minion").write_text(
+        textwrap.dedent(f"""\
+        id: extension-check
+        file_client: local
+        root_dir: {tmp_path}
+        file_roots: {{base: [{tmp_path / "empty"}]}}
+        pillar_roots: {{base: [{tmp_path / "empty"}]}}
+        """)
+    )
+    (tmp_path / "empty").mkdir()
+    env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}
+    salt_call = [
+        sys.executable,
+        "-c",
+        "import salt.scripts; salt.scripts.salt_call()",
+        "--local",
+        "-c",
+        str(config),
+        "--out",
+        "json",
+    ]
+    modules = subprocess.run(
+        salt_call + ["sys.list_functions", "datera_pillar"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert '"datera_pillar.validate"' in modules.stdout
+    states = subprocess.run(
+        salt_call + ["sys.list_state_functions", "datera_conf"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert '"datera_conf.managed"' in states.stdout
