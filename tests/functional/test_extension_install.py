@@ -1,5 +1,6 @@
 """`pip install .` makes the formula's modules loadable by Salt as an extension."""
 
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -8,6 +9,8 @@ from tests.support.paths import REPO
 
 
 def test_pip_install_exposes_modules_through_the_entry_point(tmp_path):
+    source = tmp_path / "source"  # a copy, so the build leaves the working tree clean
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".venv*", ".git", "tests", "docs"))
     target = tmp_path / "site"
     subprocess.run(
         [
