@@ -250,12 +250,14 @@ def _locked(path):
         raise CommandExecutionError(f"{directory} does not exist: is cinder installed?")
     lock_path = os.path.join(directory, f".{base}.datera-lock")
     try:
-        handle = open(lock_path, "a")  # noqa: SIM115 - held for the with-block
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as err:
         raise CommandExecutionError(f"cannot lock {path}: {err.strerror}") from None
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
+    finally:
+        os.close(fd)
 
 
 def _ownership(group):
@@ -293,6 +295,15 @@ def _atomic_write(path, text, mode, group):
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def _remove_stale_temp_files(path):
+    """Temp files a killed run left behind (called under the lock: no writer is active)."""
+    directory = os.path.dirname(path)
+    for base in (os.path.basename(path), os.path.basename(backup_path(path))):
+        for name in os.listdir(directory):
+            if name.startswith(f".{base}.") and len(name) == len(base) + 10:
+                os.unlink(os.path.join(directory, name))
 
 
 def backup_path(conf_file):
@@ -371,6 +382,7 @@ def apply(conf_file=None):
     cinder = settings["cinder"]
     mode = int(str(cinder["mode"]), 8)
     with _locked(path):
+        _remove_stale_temp_files(path)
         old = _read(path)
         new, changes = edit_text(old, desired(settings))
         if not changes:
