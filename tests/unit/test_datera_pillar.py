@@ -11,8 +11,16 @@ from tests.support.paths import REPO
 
 datera_pillar = load("modules", "datera_pillar")
 
-GOOD = {"backends": {"datera": {"san_ip": "192.0.2.10", "san_login": "admin",
-                                "san_password": "pw", "replica_count": 2}}}
+GOOD = {
+    "backends": {
+        "datera": {
+            "san_ip": "192.0.2.10",
+            "san_login": "admin",
+            "san_password": "pw",
+            "replica_count": 2,
+        }
+    }
+}
 
 
 def with_change(path, value):
@@ -32,16 +40,24 @@ def test_defaults_are_filled():
     assert settings["cinder"]["conf_file"] == "/etc/cinder/cinder.conf"
     backend = settings["backends"]["datera"]
     assert backend["volume_backend_name"] == "datera"
-    assert backend["api"] == {"scheme": "https", "port": 7718, "ca_bundle": "",
-                              "cert_fingerprint": "", "verify": True, "timeout": 30}
+    assert backend["api"] == {
+        "scheme": "https",
+        "port": 7718,
+        "ca_bundle": "",
+        "cert_fingerprint": "",
+        "verify": True,
+        "timeout": 30,
+    }
     assert (backend["datera_503_interval"], backend["datera_503_timeout"]) == (5, 120)
 
 
 def test_pillar_example_documents_the_schema_defaults():
     example = yaml.safe_load((REPO / "pillar.example").read_text())["datera"]
     settings = datera_pillar.normalise(example)
-    for section, defaults in (("cinder", datera_pillar.CINDER_DEFAULTS),
-                              ("pacemaker", datera_pillar.PACEMAKER_DEFAULTS)):
+    for section, defaults in (
+        ("cinder", datera_pillar.CINDER_DEFAULTS),
+        ("pacemaker", datera_pillar.PACEMAKER_DEFAULTS),
+    ):
         assert set(example[section]) == set(defaults)
         assert settings[section] == datera_pillar.normalise({})[section]
     assert set(example) == datera_pillar.TOP_KEYS
@@ -80,17 +96,29 @@ MALFORMED = [
     (["backends", "datera", "replica_count"], True, "datera:backends:datera:replica_count"),
     (["backends", "datera", "ensure"], "gone", "datera:backends:datera:ensure"),
     (["backends", "datera", "san_pasword"], "typo", "datera:backends:datera:san_pasword"),
-    (["backends", "datera", "datera_503_timeout"], "soon",
-     "datera:backends:datera:datera_503_timeout"),
+    (
+        ["backends", "datera", "datera_503_timeout"],
+        "soon",
+        "datera:backends:datera:datera_503_timeout",
+    ),
     (["backends", "datera", "datera_debug"], "maybe", "datera:backends:datera:datera_debug"),
-    (["backends", "datera", "volume_backend_name"], "bad name",
-     "datera:backends:datera:volume_backend_name"),
+    (
+        ["backends", "datera", "volume_backend_name"],
+        "bad name",
+        "datera:backends:datera:volume_backend_name",
+    ),
     (["backends", "datera", "api", "scheme"], "ftp", "datera:backends:datera:api:scheme"),
     (["backends", "datera", "api", "port"], 70000, "datera:backends:datera:api:port"),
-    (["backends", "datera", "api", "ca_bundle"], "relative.pem",
-     "datera:backends:datera:api:ca_bundle"),
-    (["backends", "datera", "api", "cert_fingerprint"], "AB:CD",
-     "datera:backends:datera:api:cert_fingerprint"),
+    (
+        ["backends", "datera", "api", "ca_bundle"],
+        "relative.pem",
+        "datera:backends:datera:api:ca_bundle",
+    ),
+    (
+        ["backends", "datera", "api", "cert_fingerprint"],
+        "AB:CD",
+        "datera:backends:datera:api:cert_fingerprint",
+    ),
     (["backends", "datera", "api", "verify"], "perhaps", "datera:backends:datera:api:verify"),
     (["backends", "datera", "api", "timeut"], 3, "datera:backends:datera:api:timeut"),
     (["backends", "bad]name"], {"ensure": "absent"}, "datera:backends:bad]name"),
@@ -111,8 +139,9 @@ MALFORMED = [
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "message"), MALFORMED,
-                         ids=[":".join(p) + f"={v!r}" for p, v, _ in MALFORMED])
+@pytest.mark.parametrize(
+    ("path", "value", "message"), MALFORMED, ids=[":".join(p) + f"={v!r}" for p, v, _ in MALFORMED]
+)
 def test_malformed_pillar_names_the_key(path, value, message):
     with pytest.raises(CommandExecutionError) as err:
         datera_pillar.normalise(with_change(path, value))
