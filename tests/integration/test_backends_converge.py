@@ -3,11 +3,12 @@
 import pytest
 
 from tests.integration.test_deploy import orchestrate, orchestration_steps
+from tests.support import secrets
 
 pytestmark = pytest.mark.integration
 
 
-def backend(ip, password="Conv-Secret"):
+def backend(ip, password=secrets.CONVERGE):
     return {"san_ip": ip, "san_login": "admin", "san_password": password}
 
 

@@ -2,9 +2,11 @@
 
 import pytest
 
+from tests.support import secrets
+
 pytestmark = pytest.mark.integration
 
-PASSWORD = "Int3gration-Secret"
+PASSWORD = secrets.DEPLOY
 
 
 def datera_pillar(**backend):

@@ -5,6 +5,7 @@ import shutil
 import pytest
 import yaml
 
+from tests.support import secrets
 from tests.support.cloud import SEED_CINDER_CONF, state_tree
 
 pytestmark = pytest.mark.integration
@@ -29,7 +30,7 @@ def test_salt_call_local_configures_one_controller(minions, tmp_path):
                         "datera": {
                             "san_ip": "192.0.2.10",
                             "san_login": "admin",
-                            "san_password": "Local-Secret",
+                            "san_password": secrets.LOCAL,
                             "replica_count": 2,
                         }
                     },
@@ -45,7 +46,7 @@ def test_salt_call_local_configures_one_controller(minions, tmp_path):
     assert ret.returncode == 0, ret.stdout
     text = conf.read_text()
     assert "[datera]\n" in text and "datera_volume_type_defaults = replica_count:2\n" in text
-    assert "Local-Secret" not in ret.stdout
+    assert secrets.LOCAL not in ret.stdout
 
     again = cli.run(*args, "state.apply", "datera")
     assert again.returncode == 0

@@ -3,9 +3,10 @@
 import re
 import time
 
+from tests.support import secrets
 from tests.support.cloud import Cloud
 
-PASSWORD = "Demo-Passw0rd"
+PASSWORD = secrets.DEMO
 
 
 def pillar():

@@ -1,0 +1,12 @@
+"""
+Every password the test suite hands to the formula. The leak test greps all logs and
+outputs of the integration run for each of them: none may appear.
+"""
+
+DEPLOY = "Int3gration-Secret"
+CONVERGE = "Conv-Secret"
+LOCAL = "Local-Secret"
+DEMO = "Demo-Passw0rd"
+ROTATED = "Rotated-Secret-2"
+
+ALL = (DEPLOY, CONVERGE, LOCAL, DEMO, ROTATED)
