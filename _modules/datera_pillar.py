@@ -316,7 +316,28 @@ def _pacemaker(raw, path, errors):
     return out
 
 
-TOP_KEYS = {"role", "release", "cinder", "backends", "pacemaker", "lookup"}
+ISCSI_DEFAULTS = {
+    "initiator_file": "/etc/iscsi/initiatorname.iscsi",
+    "initiator_prefix": "iqn.1993-08.org.debian:01",
+    "multipath": False,
+}
+
+
+def _iscsi(raw, path, errors):
+    raw = _mapping(raw, path, errors) or {}
+    _unknown(raw, ISCSI_DEFAULTS, path, errors)
+    out = dict(ISCSI_DEFAULTS, **raw)
+    if not str(out["initiator_file"]).startswith("/"):
+        errors.add(path + ["initiator_file"], "must be an absolute path")
+    if not re.match(
+        r"^iqn\.\d{4}-\d{2}\.[a-z0-9.-]+(:[A-Za-z0-9.:-]+)?$", str(out["initiator_prefix"])
+    ):
+        errors.add(path + ["initiator_prefix"], "must look like iqn.YYYY-MM.reversed.domain[:x]")
+    out["multipath"] = _bool(out["multipath"], path + ["multipath"], errors)
+    return out
+
+
+TOP_KEYS = {"role", "release", "cinder", "backends", "pacemaker", "iscsi", "lookup"}
 
 
 def normalise(raw):
@@ -337,6 +358,7 @@ def normalise(raw):
         "release": str(raw.get("release", "latest")).strip().lower(),
         "cinder": _cinder(raw.get("cinder"), root + ["cinder"], errors),
         "pacemaker": _pacemaker(raw.get("pacemaker"), root + ["pacemaker"], errors),
+        "iscsi": _iscsi(raw.get("iscsi"), root + ["iscsi"], errors),
         "lookup": raw.get("lookup") or {},
         "backends": {},
     }

@@ -1,22 +1,34 @@
 {#- Orchestration: salt-run state.orchestrate datera.deploy
-    1. refresh modules and pillar on every controller;
+    1. refresh modules and pillar on every node with a datera:role;
     2. pre-flight on every controller (valid pillar, the Datera cluster answers) — before
        anything changes anywhere;
     3. the primary controller: cinder.conf, then its own states;
     4. only if that succeeded, the other controllers, all in parallel;
+    5. the compute nodes (iSCSI prerequisites), in parallel;
     5. cinder-volume restarted through Pacemaker, once, if any cinder.conf changed. #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- set primary = 'I@datera:role:primary-controller' %}
 {%- set others = 'I@datera:role:controller' %}
 {%- set controllers = primary ~ ' or ' ~ others %}
 
+{#- Pillar targeting uses each minion's pillar in memory: refresh it first, everywhere,
+    so a node given (or relieved of) a datera:role by a pillar edit is targeted right. #}
+datera-deploy-refresh-pillar:
+  salt.function:
+    - name: saltutil.refresh_pillar
+    - tgt: '*'
+    - kwarg:
+        wait: true
+
 datera-deploy-sync:
   salt.function:
     - name: saltutil.sync_all
-    - tgt: {{ controllers | yaml_dquote }}
+    - tgt: 'I@datera:role:*'
     - tgt_type: compound
     - kwarg:
         refresh: true
+    - require:
+      - salt: datera-deploy-refresh-pillar
 
 datera-deploy-preflight:
   salt.state:
@@ -59,3 +71,12 @@ datera-deploy-controllers:
     - expect_minions: false
     - require:
       - salt: datera-deploy-controllers-config
+
+datera-deploy-computes:
+  salt.state:
+    - tgt: 'I@datera:role:compute'
+    - tgt_type: compound
+    - sls: {{ tplroot }}.compute
+    - expect_minions: false
+    - require:
+      - salt: datera-deploy-controllers

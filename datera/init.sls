@@ -1,5 +1,6 @@
-{#- Everything a controller needs, in order: checks, package, cinder.conf. #}
+{#- Everything a controller needs, in order: checks, package, iSCSI, cinder.conf. #}
 include:
   - .preflight
   - .package
+  - .iscsi
   - .config

@@ -58,7 +58,11 @@ def test_deploy_writes_same_stanza_everywhere_and_converges(fresh, salt_run_cli)
     again = orchestrate(salt_run_cli)
     assert again.returncode == 0, again.stdout
     steps = orchestration_steps(again)
-    state_steps = [step for step in steps if step != "datera-deploy-sync"]
+    state_steps = [
+        step
+        for step in steps
+        if not step.startswith(("datera-deploy-sync", "datera-deploy-refresh"))
+    ]
     assert {step: steps[step]["changes"] for step in state_steps} == {s: {} for s in state_steps}
     assert {m: fresh.conf_file(m).stat().st_mtime_ns for m in fresh.controllers} == mtimes
     assert PASSWORD not in again.stdout and PASSWORD not in ret.stdout

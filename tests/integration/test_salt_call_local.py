@@ -25,6 +25,7 @@ def test_salt_call_local_configures_one_controller(minions, tmp_path):
                 "datera": {
                     "role": "controller",
                     "cinder": {"conf_file": str(conf)},
+                    "iscsi": {"initiator_file": str(tmp_path / "initiatorname.iscsi")},
                     "lookup": {"manage_packages": False, "manage_services": False},
                     "backends": {
                         "datera": {

@@ -5,6 +5,7 @@ sharing one Pacemaker CIB file, as the nodes of a real cluster share one CIB.
 """
 
 import os
+import shutil
 import subprocess
 import textwrap
 
@@ -72,13 +73,15 @@ class Cloud:
     def conf_file(self, minion_id):
         return self.root / minion_id / "etc" / "cinder" / "cinder.conf"
 
+    def initiator_file(self, minion_id):
+        return self.root / minion_id / "etc" / "iscsi" / "initiatorname.iscsi"
+
     def reset(self, seed=SEED_CINDER_CONF):
         """Fresh cinder.conf on every controller (old backups removed) and an empty CIB."""
         for minion_id in self.controllers:
+            shutil.rmtree(self.root / minion_id / "etc", ignore_errors=True)
             conf = self.conf_file(minion_id)
-            conf.parent.mkdir(parents=True, exist_ok=True)
-            for leftover in conf.parent.iterdir():
-                leftover.unlink()
+            conf.parent.mkdir(parents=True)
             conf.write_text(seed)
         empty_cib(self.cib_file, self.controllers)
 
@@ -88,6 +91,7 @@ class Cloud:
                 "role": role,
                 "cinder": {"conf_file": str(self.conf_file(minion_id))},
                 "pacemaker": {"cib_file": str(self.cib_file)},
+                "iscsi": {"initiator_file": str(self.initiator_file(minion_id))},
                 "lookup": {"manage_packages": False, "manage_services": False},
             }
         }

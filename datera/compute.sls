@@ -1,0 +1,3 @@
+{#- A compute node: ready to attach Datera volumes. #}
+include:
+  - .iscsi
