@@ -162,6 +162,8 @@ CINDER_DEFAULTS = {
     "group": "cinder",
     "mode": "0640",
     "backup": True,
+    "check_driver": True,
+    "python": "",
 }
 
 API_DEFAULTS = {
@@ -207,6 +209,8 @@ def _cinder(raw, path, errors):
     if not re.match(r"^0?[0-7]{3}$", str(out["mode"])):
         errors.add(path + ["mode"], f"must be an octal mode like 0640, got {out['mode']!r}")
     out["backup"] = _bool(out["backup"], path + ["backup"], errors)
+    out["check_driver"] = _bool(out["check_driver"], path + ["check_driver"], errors)
+    out["python"] = _str(out["python"] or "", path + ["python"], errors)
     return out
 
 

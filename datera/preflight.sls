@@ -6,3 +6,10 @@
 datera-preflight-pillar-valid:
   test.succeed_without_changes:
     - name: datera pillar is valid (role {{ datera.role }}, release {{ datera.release }})
+
+{%- if datera.role in ('primary-controller', 'controller') and datera.cinder.check_driver %}
+
+datera-preflight-driver-importable:
+  datera_cinder.driver_importable:
+    - name: {{ datera.cinder.python | yaml_dquote }}
+{%- endif %}

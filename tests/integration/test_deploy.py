@@ -146,3 +146,18 @@ def test_full_sample_is_byte_identical_outside_managed_keys(fresh, salt_run_cli)
     assert [line for line in diff if line.startswith("-")] == []
     assert "+enabled_backends = datera" in diff and "+[datera]" in diff
     assert len(diff) == 10  # enabled_backends, separator, header, 7 options
+
+
+def test_driver_that_cannot_load_stops_the_deploy_before_any_change(fresh, salt_run_cli):
+    from tests.fidelity.cinder_venv import PYTHON
+
+    fresh.write_pillar(
+        datera_pillar(), node_overrides={"ctl2": {"check_driver": True, "python": PYTHON}}
+    )
+    before = {m: fresh.conf_file(m).read_bytes() for m in fresh.controllers}
+    ret = orchestrate(salt_run_cli)
+    assert ret.returncode != 0
+    preflight = orchestration_steps(ret)["datera-deploy-preflight"]
+    assert preflight["result"] is False and "ctl2" in preflight["comment"]
+    assert "collections.abc.Mapping" in ret.stdout
+    assert {m: fresh.conf_file(m).read_bytes() for m in fresh.controllers} == before

@@ -89,22 +89,27 @@ class Cloud:
         return {
             "datera": {
                 "role": role,
-                "cinder": {"conf_file": str(self.conf_file(minion_id))},
+                # the simulated controllers have no cinder-volume of their own; the driver
+                # check runs against the real cinder in tests/fidelity and test_preflight
+                "cinder": {"conf_file": str(self.conf_file(minion_id)), "check_driver": False},
                 "pacemaker": {"cib_file": str(self.cib_file)},
                 "iscsi": {"initiator_file": str(self.initiator_file(minion_id))},
                 "lookup": {"manage_packages": False, "manage_services": False},
             }
         }
 
-    def write_pillar(self, common, roles=None):
-        """Write top.sls + one SLS per minion (role, paths) + the common ``datera`` pillar."""
+    def write_pillar(self, common, roles=None, node_overrides=None):
+        """Write top.sls + one SLS per minion (role, paths) + the common ``datera`` pillar;
+        ``node_overrides`` maps a minion id to extra ``datera`` cinder settings."""
         roles = roles or {
             m: "primary-controller" if m == self.primary else "controller" for m in self.controllers
         }
         top = {"base": {"*": ["common"]}}
         for minion_id, role in roles.items():
             top["base"][minion_id] = [f"node_{minion_id}"]
-            self._dump(f"node_{minion_id}.sls", self.minion_pillar(minion_id, role))
+            node = self.minion_pillar(minion_id, role)
+            node["datera"]["cinder"].update((node_overrides or {}).get(minion_id, {}))
+            self._dump(f"node_{minion_id}.sls", node)
         self._dump("common.sls", common)
         self._dump("top.sls", top)
 
