@@ -13,7 +13,7 @@ import yaml
 
 from tests.support.paths import REPO
 
-LOADER_DIRS = ("_modules", "_states", "_utils", "_pillar")
+LOADER_DIRS = ("_modules", "_states", "_utils", "_pillar", "_runners")
 SEED_CINDER_CONF = textwrap.dedent(
     """\
     [DEFAULT]

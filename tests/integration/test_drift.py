@@ -1,0 +1,37 @@
+"""`salt-run datera.drift`: per controller, what differs from pillar; non-zero on drift."""
+
+import pytest
+
+from tests.integration.test_deploy import PASSWORD, datera_pillar, orchestrate
+
+pytestmark = pytest.mark.integration
+
+
+def test_drift_report_names_controller_and_keys(cloud, salt_run_cli):
+    cloud.reset()
+    cloud.write_pillar(datera_pillar())
+    assert orchestrate(salt_run_cli).returncode == 0
+    assert salt_run_cli.run("saltutil.sync_runners").returncode == 0
+
+    clean = salt_run_cli.run("datera.drift")
+    assert clean.returncode == 0, clean.stdout
+    assert clean.data["controllers"] == {m: "in sync" for m in cloud.controllers}
+
+    ctl2 = cloud.conf_file("ctl2")
+    ctl2.write_text(ctl2.read_text().replace("san_ip = 127.0.0.1", "san_ip = 10.9.9.9"))
+    ctl3 = cloud.conf_file("ctl3")
+    ctl3.write_text(
+        ctl3.read_text().replace(f"san_password = {PASSWORD}", "san_password = typed-by-hand")
+    )
+    drifted = salt_run_cli.run("datera.drift")
+    assert drifted.returncode != 0
+    report = drifted.data["controllers"]
+    assert report["ctl1"] == "in sync"
+    assert report["ctl2"] == {
+        "cinder.conf": {"datera": {"san_ip": {"old": "10.9.9.9", "new": "127.0.0.1"}}}
+    }
+    assert report["ctl3"] == {
+        "cinder.conf": {"datera": {"san_password": {"old": "******", "new": "******"}}}
+    }
+    assert "drift on: ctl2, ctl3" in drifted.data["summary"]
+    assert "typed-by-hand" not in drifted.stdout and PASSWORD not in drifted.stdout
