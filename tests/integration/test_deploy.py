@@ -161,3 +161,16 @@ def test_driver_that_cannot_load_stops_the_deploy_before_any_change(fresh, salt_
     assert preflight["result"] is False and "ctl2" in preflight["comment"]
     assert "collections.abc.Mapping" in ret.stdout
     assert {m: fresh.conf_file(m).read_bytes() for m in fresh.controllers} == before
+
+
+def test_one_failing_controller_does_not_stop_the_others(fresh, salt_run_cli):
+    ctl3_dir = fresh.conf_file("ctl3").parent
+    for path in ctl3_dir.iterdir():
+        path.unlink()
+    ctl3_dir.rmdir()
+    ret = orchestrate(salt_run_cli)
+    assert ret.returncode != 0
+    step = orchestration_steps(ret)["datera-deploy-controllers-config"]
+    assert step["result"] is False and "ctl3" in step["comment"] and "ctl2" not in step["comment"]
+    for minion_id in ("ctl1", "ctl2"):
+        assert "[datera]\n" in fresh.conf_file(minion_id).read_text()
