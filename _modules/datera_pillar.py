@@ -192,6 +192,7 @@ BACKEND_KEYS = {
     "replica_count",
     "volume_backend_name",
     "api",
+    "volume_types",
 } | set(DRIVER_OPTIONS)
 
 
@@ -288,6 +289,7 @@ def _backend(name, raw, path, errors):
     out["datera_503_interval"] = out["options"].get("datera_503_interval", 5)
     out["datera_503_timeout"] = out["options"].get("datera_503_timeout", 120)
     out["api"] = _api(raw.get("api"), path + ["api"], errors)
+    out["volume_types"] = _volume_types(raw.get("volume_types"), path + ["volume_types"], errors)
     return out
 
 
@@ -341,7 +343,103 @@ def _iscsi(raw, path, errors):
     return out
 
 
-TOP_KEYS = {"role", "release", "cinder", "backends", "pacemaker", "iscsi", "lookup"}
+# Cinder's own Keystone account, used to manage volume types (datera_volume_type).
+KEYSTONE_DEFAULTS = {
+    "auth_url": None,
+    "host": None,
+    "port": 5000,
+    "user": "cinder",
+    "password": None,
+    "project": "services",
+    "user_domain": "Default",
+    "project_domain": "Default",
+    "interface": "internal",
+    "region": None,
+    "verify": True,
+    "ca_bundle": "",
+    "timeout": 30,
+    "retries": 3,
+    "retry_interval": 2,
+}
+
+VOLUME_TYPE_KEYS = {
+    "ensure",
+    "replica_count",
+    "placement_mode",
+    "placement_policy",
+    "qos",
+    "extra_specs",
+    "description",
+    "prune",
+}
+
+
+def _keystone(raw, path, errors):
+    raw = _mapping(raw, path, errors) or {}
+    _unknown(raw, KEYSTONE_DEFAULTS, path, errors)
+    out = dict(KEYSTONE_DEFAULTS, **raw)
+    if out["host"]:
+        out["host"] = _host(out["host"], path + ["host"], errors)
+    out["port"] = _int(out["port"], path + ["port"], errors, 1, 65535)
+    for key in ("timeout", "retries"):
+        out[key] = _int(out[key], path + [key], errors, 0, 600)
+    out["verify"] = _bool(out["verify"], path + ["verify"], errors)
+    for key in (
+        "auth_url",
+        "user",
+        "password",
+        "project",
+        "user_domain",
+        "project_domain",
+        "interface",
+        "region",
+        "ca_bundle",
+    ):
+        if out[key] is not None:
+            out[key] = _str(out[key], path + [key], errors)
+    return out
+
+
+def _volume_types(raw, path, errors):
+    raw = _mapping(raw, path, errors) or {}
+    out = {}
+    for name, spec in raw.items():
+        spec = _mapping(spec, path + [str(name)], errors)
+        if spec is None:
+            continue
+        _unknown(spec, VOLUME_TYPE_KEYS, path + [str(name)], errors)
+        out[str(name)] = dict(spec)
+        out[str(name)]["ensure"] = _choice(
+            spec.get("ensure", "present"),
+            path + [str(name), "ensure"],
+            errors,
+            ("present", "absent"),
+        )
+    return out
+
+
+def _host_list(raw, path, errors):
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        errors.add(path, f"must be a list, got {type(raw).__name__}")
+        return []
+    return [_str(item, path + [str(i)], errors) for i, item in enumerate(raw)]
+
+
+TOP_KEYS = {
+    "role",
+    "release",
+    "cinder",
+    "backends",
+    "pacemaker",
+    "iscsi",
+    "lookup",
+    "management_vip",
+    "controllers",
+    "primary_controller",
+    "keystone",
+}
 
 
 def normalise(raw):
@@ -363,6 +461,14 @@ def normalise(raw):
         "cinder": _cinder(raw.get("cinder"), root + ["cinder"], errors),
         "pacemaker": _pacemaker(raw.get("pacemaker"), root + ["pacemaker"], errors),
         "iscsi": _iscsi(raw.get("iscsi"), root + ["iscsi"], errors),
+        "keystone": _keystone(raw.get("keystone"), root + ["keystone"], errors),
+        "management_vip": (
+            _host(raw["management_vip"], root + ["management_vip"], errors)
+            if raw.get("management_vip")
+            else None
+        ),
+        "controllers": _host_list(raw.get("controllers"), root + ["controllers"], errors),
+        "primary_controller": raw.get("primary_controller"),
         "lookup": raw.get("lookup") or {},
         "backends": {},
     }

@@ -8,5 +8,6 @@ CONVERGE = "Conv-Secret"
 LOCAL = "Local-Secret"
 DEMO = "Demo-Passw0rd"
 ROTATED = "Rotated-Secret-2"
+KEYSTONE = "Keystone-Secret-1"
 
-ALL = (DEPLOY, CONVERGE, LOCAL, DEMO, ROTATED)
+ALL = (DEPLOY, CONVERGE, LOCAL, DEMO, ROTATED, KEYSTONE)

@@ -58,6 +58,7 @@ def test_pillar_example_documents_the_schema_defaults():
         ("cinder", datera_pillar.CINDER_DEFAULTS),
         ("pacemaker", datera_pillar.PACEMAKER_DEFAULTS),
         ("iscsi", datera_pillar.ISCSI_DEFAULTS),
+        ("keystone", datera_pillar.KEYSTONE_DEFAULTS),
     ):
         assert set(example[section]) == set(defaults)
         assert settings[section] == datera_pillar.normalise({})[section]
