@@ -98,7 +98,7 @@ class Cloud:
             }
         }
 
-    def write_pillar(self, common, roles=None, node_overrides=None):
+    def write_pillar(self, common, roles=None, node_overrides=None, with_roles=True):
         """Write top.sls + one SLS per minion (role, paths) + the common ``datera`` pillar;
         ``node_overrides`` maps a minion id to extra ``datera`` cinder settings."""
         roles = roles or {
@@ -109,6 +109,8 @@ class Cloud:
             top["base"][minion_id] = [f"node_{minion_id}"]
             node = self.minion_pillar(minion_id, role)
             node["datera"]["cinder"].update((node_overrides or {}).get(minion_id, {}))
+            if not with_roles:  # the role comes from elsewhere (the Fuel ext_pillar)
+                del node["datera"]["role"]
             self._dump(f"node_{minion_id}.sls", node)
         self._dump("common.sls", common)
         self._dump("top.sls", top)

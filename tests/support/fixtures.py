@@ -1,9 +1,12 @@
 """Fixtures: a real salt-master and three real salt-minions (ctl1 primary, ctl2, ctl3)."""
 
+import shutil
+
 import pytest
 from saltfactories.utils import random_string
 
 from tests.support.cloud import Cloud, state_tree
+from tests.support.paths import REPO
 
 CONTROLLERS = ("ctl1", "ctl2", "ctl3")
 PRIMARY = "ctl1"
@@ -15,15 +18,20 @@ def master(salt_factories, tmp_path_factory):
     files = state_tree(root / "state-tree")
     pillar_root = root / "pillar-tree"
     pillar_root.mkdir()
+    # The Fuel ext_pillar, as an operator configures it; node files appear in fuel/ only in
+    # the Fuel tests (a missing file gives no pillar).
+    (root / "fuel").mkdir()
     factory = salt_factories.salt_master_daemon(
         random_string("master-"),
         overrides={
             "file_roots": {"base": [str(files)]},
             "pillar_roots": {"base": [str(pillar_root)]},
+            "ext_pillar": [{"datera_fuel": {"path": str(root / "fuel" / "{minion_id}.yaml")}}],
             "log_level_logfile": "debug",
             "timeout": 30,
         },
     )
+    shutil.copytree(REPO / "_pillar", f"{factory.config['extension_modules']}/pillar")
     factory.cloud = Cloud(root, pillar_root, CONTROLLERS, PRIMARY)
     factory.cloud.write_pillar({"datera": {"backends": {}}})
     with factory.started():

@@ -9,5 +9,6 @@ LOCAL = "Local-Secret"
 DEMO = "Demo-Passw0rd"
 ROTATED = "Rotated-Secret-2"
 KEYSTONE = "Keystone-Secret-1"
+FUEL = "Fuel-Plugin-Secret"
 
-ALL = (DEPLOY, CONVERGE, LOCAL, DEMO, ROTATED, KEYSTONE)
+ALL = (DEPLOY, CONVERGE, LOCAL, DEMO, ROTATED, KEYSTONE, FUEL)

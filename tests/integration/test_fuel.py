@@ -1,0 +1,68 @@
+"""
+Fuel: the controllers' real Fuel node files (astute.yaml) feed the datera_fuel ext_pillar
+on the real master; the deploy then needs no hand-written role or Datera setting.
+"""
+
+import pytest
+import yaml
+
+from tests.integration.test_deploy import orchestrate
+from tests.support import secrets
+from tests.support.paths import FUEL_FIXTURES
+
+pytestmark = pytest.mark.integration
+
+NODE_FILES = {
+    "ctl1": "fuel10-primary-controller",
+    "ctl2": "fuel10-controller",
+    "ctl3": "fuel10-controller",
+}
+
+
+def node_file(name, mvip="192.0.2.50", enabled=True):
+    astute = yaml.safe_load((FUEL_FIXTURES / f"{name}.astute.yaml").read_text())
+    astute["fuel-plugin-datera-cinder"] = {
+        "metadata": {"enabled": enabled, "plugin_id": 7, "plugin_version": "1.0.0"},
+        "multibackend": True,
+        "datera_mvip": mvip,
+        "datera_admin_login": "fueladmin",
+        "datera_admin_password": secrets.FUEL,
+        "datera_num_replicas": "2",
+    }
+    return astute
+
+
+@pytest.fixture
+def fuel(cloud, salt_cli):
+    fuel_dir = cloud.root / "fuel"
+    yield fuel_dir
+    for path in fuel_dir.iterdir():
+        path.unlink()
+    salt_cli.run("saltutil.refresh_pillar", "wait=True", minion_tgt="*")
+
+
+def test_deploy_from_fuel_node_files(cloud, fuel, salt_run_cli):
+    cloud.reset()
+    for minion_id, name in NODE_FILES.items():
+        (fuel / f"{minion_id}.yaml").write_text(yaml.safe_dump(node_file(name)))
+    cloud.write_pillar({}, with_roles=False)  # only this test bed's file paths
+    ret = orchestrate(salt_run_cli)
+    assert ret.returncode == 0, ret.stdout
+    for minion_id in cloud.controllers:
+        text = cloud.conf_file(minion_id).read_text()
+        # Fuel 10 is Newton: the old driver path, datera_num_replicas, API v2
+        assert "volume_driver = cinder.volume.drivers.datera.DateraDriver\n" in text
+        assert "san_ip = 192.0.2.50\n" in text and "san_login = fueladmin\n" in text
+        assert "datera_num_replicas = 2\n" in text and "datera_api_version = 2\n" in text
+        assert "enabled_backends = lvm,datera\n" in text
+    assert secrets.FUEL not in ret.stdout
+
+
+def test_plugin_disabled_gives_no_backend(cloud, fuel, salt_run_cli):
+    cloud.reset()
+    for minion_id, name in NODE_FILES.items():
+        (fuel / f"{minion_id}.yaml").write_text(yaml.safe_dump(node_file(name, enabled=False)))
+    cloud.write_pillar({}, with_roles=False)
+    ret = orchestrate(salt_run_cli)
+    assert ret.returncode == 0, ret.stdout
+    assert all("[datera]" not in cloud.conf_file(m).read_text() for m in cloud.controllers)
