@@ -10,7 +10,7 @@ from tests.support.paths import REPO
 
 def test_pip_install_exposes_modules_through_the_entry_point(tmp_path):
     source = tmp_path / "source"  # a copy, so the build leaves the working tree clean
-    for name in ("_modules", "_states", "_utils", "_pillar"):
+    for name in ("_modules", "_states", "_utils", "_pillar", "_runners"):
         shutil.copytree(REPO / name, source / name)
     for name in ("setup.cfg", "pyproject.toml", "README.rst", "LICENSE"):
         shutil.copy(REPO / name, source / name)

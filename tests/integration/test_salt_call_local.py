@@ -24,7 +24,7 @@ def test_salt_call_local_configures_one_controller(minions, tmp_path):
             {
                 "datera": {
                     "role": "controller",
-                    "cinder": {"conf_file": str(conf)},
+                    "cinder": {"conf_file": str(conf), "check_driver": False},
                     "iscsi": {"initiator_file": str(tmp_path / "initiatorname.iscsi")},
                     "lookup": {"manage_packages": False, "manage_services": False},
                     "backends": {
