@@ -1,32 +1,30 @@
-{#- Orchestration: salt-run state.orchestrate datera.deploy
-    1. refresh modules and pillar on every node with a datera:role;
-    2. pre-flight on every controller (valid pillar, the Datera cluster answers) — before
-       anything changes anywhere;
-    3. the primary controller: cinder.conf, then its own states;
+{#- Orchestration: salt-run state.orchestrate datera.deploy [test=True]
+    1. refresh pillar everywhere, then the formula's modules on every node with a datera:role;
+    2. pre-flight on every controller (valid pillar, cinder's driver imports, the Datera
+       cluster answers) — before anything changes anywhere;
+    3. the primary controller: cinder.conf, then its own states (volume types, ...);
     4. only if that succeeded, the other controllers, all in parallel;
-    5. the compute nodes (iSCSI prerequisites), in parallel;
-    5. cinder-volume restarted through Pacemaker, once, if any cinder.conf changed. #}
+    5. the compute nodes (iSCSI prerequisites), in parallel. #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- set primary = 'I@datera:role:primary-controller' %}
 {%- set others = 'I@datera:role:controller' %}
 {%- set controllers = primary ~ ' or ' ~ others %}
 
 {#- Pillar targeting uses each minion's pillar in memory: refresh it first, everywhere,
-    so a node given (or relieved of) a datera:role by a pillar edit is targeted right. #}
+    so a node given (or relieved of) a datera:role by a pillar edit is targeted right.
+    Neither step changes a node's configuration: both run even in a dry run. #}
 datera-deploy-refresh-pillar:
-  salt.function:
-    - name: saltutil.refresh_pillar
+  salt.state:
     - tgt: '*'
-    - kwarg:
-        wait: true
+    - sls: {{ tplroot }}.refresh
+    - test: false
 
 datera-deploy-sync:
-  salt.function:
-    - name: saltutil.sync_all
+  salt.state:
     - tgt: 'I@datera:role:*'
     - tgt_type: compound
-    - kwarg:
-        refresh: true
+    - sls: {{ tplroot }}.sync
+    - test: false
     - require:
       - salt: datera-deploy-refresh-pillar
 

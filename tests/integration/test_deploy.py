@@ -174,3 +174,11 @@ def test_one_failing_controller_does_not_stop_the_others(fresh, salt_run_cli):
     assert step["result"] is False and "ctl3" in step["comment"] and "ctl2" not in step["comment"]
     for minion_id in ("ctl1", "ctl2"):
         assert "[datera]\n" in fresh.conf_file(minion_id).read_text()
+
+
+def test_orchestration_dry_run_changes_nothing(fresh, salt_run_cli):
+    before = {m: fresh.conf_file(m).read_bytes() for m in fresh.controllers}
+    ret = orchestrate(salt_run_cli, "test=True")
+    assert ret.returncode == 0, ret.stdout
+    assert "+san_password = ******" in ret.stdout and PASSWORD not in ret.stdout
+    assert {m: fresh.conf_file(m).read_bytes() for m in fresh.controllers} == before
