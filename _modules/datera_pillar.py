@@ -29,7 +29,7 @@ _HOSTNAME = re.compile(
 )
 _SECTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _OPTION = re.compile(r"^[a-z][a-z0-9_]*$")
-_RESOURCE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]*$")
+_RESOURCE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 _AGENT = re.compile(
     r"^(systemd:[A-Za-z0-9@_.-]+|ocf:[a-z0-9_-]+:[A-Za-z0-9_.-]+|lsb:[A-Za-z0-9_.-]+)$"
 )
@@ -477,6 +477,9 @@ def normalise(raw):
         out["backends"][str(name)] = _backend(name, backend, root + ["backends", str(name)], errors)
     if errors:
         raise CommandExecutionError("invalid pillar: " + "; ".join(errors))
+    # cinder-volume's Pacemaker resource exists while some Datera backend is present
+    present = any(b["ensure"] == "present" for b in out["backends"].values())
+    out["pacemaker"]["ensure"] = "present" if present else "absent"
     return out
 
 

@@ -3,3 +3,4 @@
 {%- set tplroot = tpldir.split('/')[0] %}
 include:
   - {{ tplroot }}
+  - {{ tplroot }}.pacemaker.exists

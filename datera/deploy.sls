@@ -4,7 +4,9 @@
        cluster answers) — before anything changes anywhere;
     3. the primary controller: cinder.conf, then its own states (volume types, ...);
     4. only if that succeeded, the other controllers, all in parallel;
-    5. the compute nodes (iSCSI prerequisites), in parallel. #}
+    5. cinder-volume restarted through Pacemaker, once, on the primary's word, if any
+       controller's cinder.conf changed;
+    6. the compute nodes (iSCSI prerequisites), in parallel. #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- set primary = 'I@datera:role:primary-controller' %}
 {%- set others = 'I@datera:role:controller' %}
@@ -68,6 +70,17 @@ datera-deploy-controllers:
     - sls: {{ tplroot }}.controller
     - expect_minions: false
     - require:
+      - salt: datera-deploy-controllers-config
+
+datera-deploy-restart:
+  salt.state:
+    - tgt: {{ primary | yaml_dquote }}
+    - tgt_type: compound
+    - sls: {{ tplroot }}.pacemaker.restart
+    - require:
+      - salt: datera-deploy-controllers
+    - onchanges:
+      - salt: datera-deploy-primary-config
       - salt: datera-deploy-controllers-config
 
 datera-deploy-computes:

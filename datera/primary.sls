@@ -1,6 +1,7 @@
 {#- The primary controller: what every controller gets, plus the cluster-wide work done
-    once: the Cinder volume types (and the Pacemaker resource). #}
+    once: the Pacemaker resource and the Cinder volume types. #}
 {%- set tplroot = tpldir.split('/')[0] %}
 include:
   - {{ tplroot }}
+  - {{ tplroot }}.pacemaker.resource
   - {{ tplroot }}.volume_types

@@ -5,16 +5,11 @@ from pathlib import Path
 import pytest
 
 from tests.fidelity.cinder_venv import run_json
-from tests.support.loaders import load
-from tests.support.paths import CINDER_SAMPLE
+from tests.fidelity.formula_conf import datera_pillar, write_conf
 
 pytestmark = pytest.mark.fidelity
 
 PROBE = Path(__file__).with_name("cinder_options_probe.py")
-datera_conf = load("modules", "datera_conf")
-datera_pillar = load("modules", "datera_pillar")
-datera_ini = load("utils", "datera_ini")
-
 SAMPLE_VALUES = {"int": 7, "bool": True, "str": "x$y"}
 
 
@@ -33,18 +28,7 @@ def every_option_pillar():
 
 @pytest.fixture
 def written_conf(tmp_path):
-    conf = tmp_path / "cinder.conf"
-    conf.write_bytes(CINDER_SAMPLE.read_bytes())
-    pillar = every_option_pillar()
-    datera_conf.__salt__ = {
-        "datera_pillar.settings": lambda reveal=False: datera_pillar.normalise(pillar)
-    }
-    datera_conf.__utils__ = {
-        "datera_ini.parse": datera_ini.parse,
-        "datera_ini.split_list": datera_ini.split_list,
-    }
-    datera_conf.apply(str(conf))
-    return conf
+    return write_conf(tmp_path / "cinder.conf", every_option_pillar())
 
 
 def test_every_written_key_is_a_cinder_option_and_parses(written_conf):

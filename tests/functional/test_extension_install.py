@@ -25,7 +25,7 @@ def test_pip_install_exposes_modules_through_the_entry_point(tmp_path):
             "--no-deps",
             "--target",
             str(target),
-            str(REPO),
+            str(source),
         ],
         check=True,
         cwd=tmp_path,

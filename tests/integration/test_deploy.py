@@ -11,7 +11,7 @@ PASSWORD = secrets.DEPLOY
 
 def datera_pillar(**backend):
     settings = {
-        "san_ip": "127.0.0.1",
+        "san_ip": "127.0.1.10",
         "san_login": "admin",
         "san_password": PASSWORD,
         "replica_count": 3,
@@ -48,7 +48,7 @@ def test_deploy_writes_same_stanza_everywhere_and_converges(fresh, salt_run_cli)
     stanzas = {m: stanza(fresh.conf_file(m)) for m in fresh.controllers}
     assert stanzas["ctl1"] == stanzas["ctl2"] == stanzas["ctl3"]
     assert "backend_host = cinder" in stanzas["ctl1"]
-    assert "san_ip = 127.0.0.1" in stanzas["ctl1"]
+    assert "san_ip = 127.0.1.10" in stanzas["ctl1"]
     for minion_id in fresh.controllers:
         text = fresh.conf_file(minion_id).read_text()
         assert "enabled_backends = lvm,datera\n" in text

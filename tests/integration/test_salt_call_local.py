@@ -11,7 +11,7 @@ from tests.support.cloud import SEED_CINDER_CONF, state_tree
 pytestmark = pytest.mark.integration
 
 
-def test_salt_call_local_configures_one_controller(minions, tmp_path):
+def test_salt_call_local_configures_one_controller(cloud, minions, tmp_path):
     files = state_tree(tmp_path / "files")
     pillar_root = tmp_path / "pillar"
     pillar_root.mkdir()
@@ -28,12 +28,9 @@ def test_salt_call_local_configures_one_controller(minions, tmp_path):
                     "iscsi": {"initiator_file": str(tmp_path / "initiatorname.iscsi")},
                     "lookup": {"manage_packages": False, "manage_services": False},
                     "backends": {
-                        "datera": {
-                            "san_ip": "192.0.2.10",
-                            "san_login": "admin",
-                            "san_password": secrets.LOCAL,
-                            "replica_count": 2,
-                        }
+                        "datera": cloud.clusters.backend(
+                            "127.0.1.30", secrets.LOCAL, replica_count=2
+                        )
                     },
                 }
             }

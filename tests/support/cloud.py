@@ -4,6 +4,8 @@ salt-minions on loopback, each minion one controller with its own cinder.conf, a
 sharing one Pacemaker CIB file, as the nodes of a real cluster share one CIB.
 """
 
+import copy
+import ipaddress
 import os
 import shutil
 import subprocess
@@ -11,6 +13,7 @@ import textwrap
 
 import yaml
 
+from tests.support.clusters import DateraClusters
 from tests.support.paths import REPO
 
 LOADER_DIRS = ("_modules", "_states", "_utils", "_pillar", "_runners")
@@ -26,6 +29,16 @@ SEED_CINDER_CONF = textwrap.dedent(
     volume_driver = cinder.volume.drivers.lvm.LVMVolumeDriver
     """
 )
+
+
+def _simulated(backend):
+    """Whether a backend's pillar names credentials and a loopback VIP (a simulated cluster)."""
+    if not isinstance(backend, dict) or not {"san_ip", "san_login", "san_password"} <= set(backend):
+        return False
+    try:
+        return ipaddress.ip_address(backend["san_ip"]).is_loopback
+    except ValueError:
+        return False
 
 
 def state_tree(root):
@@ -69,6 +82,7 @@ class Cloud:
         self.controllers = list(controllers)
         self.primary = primary
         self.cib_file = root / "cib.xml"
+        self.clusters = DateraClusters(root)
 
     def conf_file(self, minion_id):
         return self.root / minion_id / "etc" / "cinder" / "cinder.conf"
@@ -77,7 +91,9 @@ class Cloud:
         return self.root / minion_id / "etc" / "iscsi" / "initiatorname.iscsi"
 
     def reset(self, seed=SEED_CINDER_CONF):
-        """Fresh cinder.conf on every controller (old backups removed) and an empty CIB."""
+        """Fresh cinder.conf on every controller (old backups removed), an empty CIB and
+        Datera clusters with no fault pending."""
+        self.clusters.reset()
         for minion_id in self.controllers:
             shutil.rmtree(self.root / minion_id / "etc", ignore_errors=True)
             conf = self.conf_file(minion_id)
@@ -98,9 +114,16 @@ class Cloud:
             }
         }
 
-    def write_pillar(self, common, roles=None, node_overrides=None, with_roles=True):
+    def write_pillar(self, common, roles=None, node_overrides=None, with_roles=True, accept=True):
         """Write top.sls + one SLS per minion (role, paths) + the common ``datera`` pillar;
-        ``node_overrides`` maps a minion id to extra ``datera`` cinder settings."""
+        ``node_overrides`` maps a minion id to extra ``datera`` cinder settings. With
+        ``accept``, each backend's cluster (simulator at its ``san_ip``) accepts its
+        credentials and the controllers verify its TLS certificate with the clusters' CA."""
+        common = copy.deepcopy(common)
+        backends = common.get("datera", {}).get("backends") or {}
+        for name, backend in backends.items() if accept and isinstance(backends, dict) else ():
+            if _simulated(backend):
+                backends[name] = self.clusters.accept(backend)
         roles = roles or {
             m: "primary-controller" if m == self.primary else "controller" for m in self.controllers
         }

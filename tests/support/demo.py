@@ -14,7 +14,7 @@ def pillar():
         "datera": {
             "backends": {
                 "datera": {
-                    "san_ip": "127.0.0.1",
+                    "san_ip": "127.0.1.10",
                     "san_login": "admin",
                     "san_password": PASSWORD,
                     "replica_count": 3,

@@ -34,8 +34,11 @@ def master(salt_factories, tmp_path_factory):
     shutil.copytree(REPO / "_pillar", f"{factory.config['extension_modules']}/pillar")
     factory.cloud = Cloud(root, pillar_root, CONTROLLERS, PRIMARY)
     factory.cloud.write_pillar({"datera": {"backends": {}}})
-    with factory.started():
-        yield factory
+    try:
+        with factory.started():
+            yield factory
+    finally:
+        factory.cloud.clusters.stop()
 
 
 @pytest.fixture(scope="session")

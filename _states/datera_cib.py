@@ -1,0 +1,182 @@
+"""
+States: the cinder-volume Pacemaker primitive (through the ``datera_cib`` execution module).
+
+.. code-block:: yaml
+
+    # primary controller: create or converge the one primitive
+    p_cinder-volume:
+      datera_cib.resource_present:
+        - agent: ocf:fuel:cinder-volume
+        - params:
+            amqp_server_port: 5673
+            multibackend: true
+
+    # other controllers: it must exist (waits up to wait_timeout seconds)
+    p_cinder-volume-exists:
+      datera_cib.resource_exists:
+        - name: p_cinder-volume
+        - wait_timeout: 60
+
+    # restart once through Pacemaker when the configuration changed
+    restart-cinder-volume:
+      datera_cib.restarted:
+        - name: p_cinder-volume
+        - onchanges:
+          - datera_conf: cinder-conf
+
+Every state takes ``cib_file``: empty for the live cluster, a path to work on a CIB file.
+"""
+
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+__virtualname__ = "datera_cib"
+
+ERRORS = (CommandExecutionError, SaltInvocationError)
+
+
+def __virtual__():
+    if "datera_cib.resource_present" not in __salt__:
+        return False, "the datera_cib execution module is not loaded"
+    return __virtualname__
+
+
+def _ret(name):
+    return {"name": name, "result": True, "changes": {}, "comment": ""}
+
+
+def resource_present(name, agent=None, params=None, meta=None, ops=None, cib_file=None):
+    """
+    The primitive ``name`` exists and matches: created, or replaced when it differs.
+
+    name
+        Resource id (``p_cinder-volume``).
+    agent
+        ``systemd:cinder-volume`` (default), ``ocf:fuel:cinder-volume`` or
+        ``ocf:openstack:cinder-volume``; an OCF agent must be installed under
+        ``/usr/lib/ocf/resource.d/<provider>/<type>``, else the state fails.
+    params
+        Instance attributes (``amqp_server_port``, ``multibackend``, ...).
+    meta
+        Meta attributes over ``resource-stickiness: 100``.
+    ops
+        Operations (default monitor 20s/10s, start 60s, stop 60s).
+    cib_file
+        A CIB file instead of the live cluster.
+
+    With ``test=True`` the XML diff is in ``changes`` and nothing is written.
+    """
+    ret = _ret(name)
+    args = {"agent": agent, "params": params, "meta": meta, "ops": ops, "cib_file": cib_file}
+    try:
+        __salt__["datera_cib.check_agent"](agent)
+        if __opts__["test"]:
+            delta = __salt__["datera_cib.diff"](name, **args)
+            if not delta:
+                ret["comment"] = f"{name} is in the desired state"
+                return ret
+            verb = "created" if delta.startswith("--- /dev/null") else "updated"
+            ret.update(result=None, changes={"diff": delta}, comment=f"{name} would be {verb}")
+            return ret
+        done = __salt__["datera_cib.resource_present"](name, **args)
+    except ERRORS as err:
+        ret.update(result=False, comment=str(err))
+        return ret
+    if done["action"] == "unchanged":
+        ret["comment"] = f"{name} is in the desired state"
+        return ret
+    ret["changes"] = {"diff": done["diff"]}
+    ret["comment"] = f"{name} {done['action']}"
+    if done["retries"]:
+        ret["comment"] += " (the CIB changed meanwhile; compared again before writing)"
+    return ret
+
+
+def resource_absent(name, cib_file=None):
+    """
+    The primitive ``name`` is not configured.
+
+    name
+        Resource id.
+    cib_file
+        A CIB file instead of the live cluster.
+    """
+    ret = _ret(name)
+    try:
+        current = __salt__["datera_cib.resource_xml"](name, cib_file)
+        if current is None:
+            ret["comment"] = f"{name} is absent"
+            return ret
+        if __opts__["test"]:
+            ret.update(result=None, changes={"deleted": name}, comment=f"{name} would be deleted")
+            return ret
+        done = __salt__["datera_cib.resource_absent"](name, cib_file)
+    except ERRORS as err:
+        ret.update(result=False, comment=str(err))
+        return ret
+    ret["changes"] = {"deleted": name, "diff": done["diff"]}
+    ret["comment"] = f"{name} deleted"
+    return ret
+
+
+def resource_exists(name, wait_timeout=None, cib_file=None):
+    """
+    The primitive ``name`` exists (created by the primary controller): wait for it, bounded.
+
+    name
+        Resource id.
+    wait_timeout
+        Seconds to wait (pillar ``datera:pacemaker:wait_timeout``, default 60).
+    cib_file
+        A CIB file instead of the live cluster.
+
+    With ``test=True`` it only looks once: a missing resource gives ``result None``.
+    """
+    ret = _ret(name)
+    try:
+        if __opts__["test"]:
+            if __salt__["datera_cib.exists"](name, cib_file):
+                ret["comment"] = f"{name} exists"
+            else:
+                ret["result"] = None
+                ret["comment"] = f"{name} does not exist yet; would wait for it"
+            return ret
+        waited = __salt__["datera_cib.wait_for_resource"](name, wait_timeout, cib_file)
+    except ERRORS as err:
+        ret.update(result=False, comment=str(err))
+        return ret
+    ret["comment"] = f"{name} exists" + (f" (waited {waited:g}s)" if waited >= 1 else "")
+    return ret
+
+
+def restarted(name, cib_file=None, timeout=None):
+    """
+    Restart the primitive ``name`` once through Pacemaker (use with ``onchanges``).
+
+    On a live cluster ``crm_resource --restart``; with a CIB file the request is recorded in
+    the resource's meta attribute ``datera-restart-requests``. Fails if ``name`` does not exist.
+
+    name
+        Resource id.
+    cib_file
+        A CIB file instead of the live cluster.
+    timeout
+        Seconds ``crm_resource --restart`` may take (pillar ``wait_timeout``).
+    """
+    ret = _ret(name)
+    try:
+        if __opts__["test"]:
+            present = __salt__["datera_cib.exists"](name, cib_file)
+            ret.update(result=None, changes={"restarted": name})
+            ret["comment"] = f"{name} would be restarted through Pacemaker"
+            if not present:
+                ret["comment"] += " (it does not exist yet: it must be created first)"
+            return ret
+        done = __salt__["datera_cib.restart"](name, cib_file, timeout)
+    except ERRORS as err:
+        ret.update(result=False, comment=str(err))
+        return ret
+    ret["changes"] = {"restarted": name, "method": done["method"]}
+    if done["restart_requests"] is not None:
+        ret["changes"]["restart_requests"] = done["restart_requests"]
+    ret["comment"] = f"{name} restarted through Pacemaker ({done['method']})"
+    return ret

@@ -1,0 +1,401 @@
+"""
+datera_cib against Pacemaker's real command-line tools on a CIB file (no cluster, no mocks).
+
+The CIB file has three controllers ctl1..ctl3 and fencing off; ``crm_simulate`` plays the
+cluster: placement, failover and stickiness are the scheduler's own decisions.
+"""
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import threading
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from unittest.mock import patch
+
+import pytest
+from salt.exceptions import CommandExecutionError
+
+from tests.support.paths import REPO
+
+pytestmark = pytest.mark.skipif(
+    not shutil.which("cibadmin") or not shutil.which("crm_simulate"),
+    reason="Pacemaker CLI (pacemaker-cli-utils) not installed",
+)
+
+RID = "p_cinder-volume"
+NODES = ("ctl1", "ctl2", "ctl3")
+PARAMS = {"amqp_server_port": "5673", "multibackend": "true"}
+EXPORTED = (
+    "check_agent",
+    "resource_xml",
+    "diff",
+    "exists",
+    "resource_present",
+    "resource_absent",
+    "restart",
+    "wait_for_resource",
+)
+
+
+def _load(kind):
+    name = f"datera_cib_functional_{kind}"
+    spec = importlib.util.spec_from_file_location(name, REPO / f"_{kind}" / "datera_cib.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+cibmod = _load("modules")
+cibstate = _load("states")
+
+
+class Runner:
+    """A ``cmd.run_all`` that really runs the command; ``hook(args)`` runs after each one."""
+
+    def __init__(self):
+        self.calls = []
+        self.hook = None
+
+    def __call__(self, cmd, env=None, python_shell=False, ignore_retcode=False, **kwargs):
+        assert isinstance(cmd, list) and not python_shell
+        proc = subprocess.run(
+            cmd, env=dict(os.environ, **(env or {})), capture_output=True, text=True, check=False
+        )
+        self.calls.append(list(cmd))
+        if self.hook:
+            self.hook(cmd)
+        return {
+            "retcode": proc.returncode,
+            "stdout": proc.stdout.rstrip(),
+            "stderr": proc.stderr.rstrip(),
+            "pid": 0,
+        }
+
+    def writes(self):
+        verbs = ("--create", "--replace", "--delete", "--set-parameter")
+        return [c for c in self.calls if any(v in c for v in verbs)]
+
+
+@pytest.fixture
+def runner():
+    return Runner()
+
+
+@pytest.fixture
+def configure_loader_modules(runner):
+    exported = {f"datera_cib.{fn}": getattr(cibmod, fn) for fn in EXPORTED}
+    return {
+        cibmod: {"__salt__": {"cmd.run_all": runner}, "__opts__": {"test": False}},
+        cibstate: {"__salt__": exported, "__opts__": {"test": False}},
+    }
+
+
+def pcmk(cib, *args):
+    """Another party's Pacemaker command on the same CIB file (not through the module)."""
+    return subprocess.run(
+        list(args), env=dict(os.environ, CIB_file=str(cib)), capture_output=True, text=True
+    )
+
+
+@pytest.fixture
+def cib(tmp_path):
+    path = tmp_path / "cib.xml"
+    path.write_text(subprocess.run(["cibadmin", "--empty"], capture_output=True, text=True).stdout)
+    nodes = "".join(f'<node id="{i}" uname="{n}"/>' for i, n in enumerate(NODES, start=1))
+    pcmk(path, "cibadmin", "--modify", "--scope", "nodes", "--xml-text", f"<nodes>{nodes}</nodes>")
+    pcmk(path, "crm_attribute", "--type", "crm_config", "--name", "stonith-enabled", "-v", "false")
+    return str(path)
+
+
+def epoch(cib):
+    root = ET.parse(cib).getroot()
+    return int(root.get("admin_epoch")), int(root.get("epoch"))
+
+
+def primitives(cib):
+    return ET.parse(cib).getroot().findall("configuration/resources//primitive")
+
+
+def nvpairs(cib, tag):
+    prim = ET.parse(cib).getroot().find(f"configuration/resources/primitive[@id='{RID}']")
+    return {nv.get("name"): nv.get("value") for nv in prim.iterfind(f"{tag}/nvpair")}
+
+
+def present(cib, **kwargs):
+    kwargs.setdefault("params", PARAMS)
+    return cibstate.resource_present(RID, agent="systemd:cinder-volume", cib_file=cib, **kwargs)
+
+
+# --- create, converge, idempotence -------------------------------------------------------------
+
+
+def test_create_then_reapply_changes_nothing(cib, runner):
+    ret = present(cib)
+    assert ret["result"] is True, ret["comment"]
+    assert "+<primitive" in ret["changes"]["diff"] and ret["comment"] == f"{RID} created"
+    assert len(primitives(cib)) == 1
+    prim = primitives(cib)[0]
+    assert (prim.get("class"), prim.get("type")) == ("systemd", "cinder-volume")
+    assert nvpairs(cib, "meta_attributes") == {"resource-stickiness": "100"}
+    assert nvpairs(cib, "instance_attributes") == PARAMS
+    ops = {(o.get("name"), o.get("interval"), o.get("timeout")) for o in prim.iter("op")}
+    assert ops == {("monitor", "20s", "10s"), ("start", "0s", "60s"), ("stop", "0s", "60s")}
+    assert cibmod.verify(cib) == {"valid": True, "messages": []}
+    assert subprocess.run(["crm_verify", "-x", cib]).returncode == 0
+
+    before, writes = epoch(cib), len(runner.writes())
+    again = present(cib)
+    assert again["result"] is True and again["changes"] == {}
+    assert epoch(cib) == before and len(runner.writes()) == writes
+
+
+def test_param_change_updates_once(cib, runner):
+    present(cib)
+    before = epoch(cib)
+    changed = dict(PARAMS, amqp_server_port="5672")
+    ret = present(cib, params=changed)
+    assert ret["result"] is True and ret["comment"] == f"{RID} updated"
+    diff = ret["changes"]["diff"]
+    assert '-    <nvpair id="p_cinder-volume-instance_attributes-amqp_server_port"' in diff
+    assert 'value="5672"' in diff
+    assert epoch(cib) == (before[0], before[1] + 1)
+    assert nvpairs(cib, "instance_attributes")["amqp_server_port"] == "5672"
+    assert len(primitives(cib)) == 1
+    assert present(cib, params=changed)["changes"] == {}
+    assert epoch(cib) == (before[0], before[1] + 1)
+
+
+def test_test_mode_reports_diff_and_writes_nothing(cib, runner):
+    content = Path(cib).read_text()
+    with patch.dict(cibstate.__opts__, {"test": True}):
+        ret = present(cib)
+    assert ret["result"] is None and ret["comment"] == f"{RID} would be created"
+    assert ret["changes"]["diff"].startswith("--- /dev/null")
+    assert Path(cib).read_text() == content and runner.writes() == []
+
+    present(cib)
+    with patch.dict(cibstate.__opts__, {"test": True}):
+        same = present(cib)
+        other = present(cib, meta={"resource-stickiness": 200})
+    assert same["result"] is True and same["changes"] == {}
+    assert other["result"] is None and other["comment"] == f"{RID} would be updated"
+    stickiness = '+    <nvpair id="p_cinder-volume-meta_attributes-resource-stickiness"'
+    assert stickiness in other["changes"]["diff"]
+    assert nvpairs(cib, "meta_attributes") == {"resource-stickiness": "100"}
+
+
+def test_absent(cib):
+    present(cib)
+    ret = cibstate.resource_absent(RID, cib_file=cib)
+    assert ret["result"] is True and ret["changes"]["deleted"] == RID
+    assert primitives(cib) == []
+    assert cibstate.resource_absent(RID, cib_file=cib)["changes"] == {}
+
+
+def test_absent_removes_constraints_naming_it(cib):
+    present(cib)
+    pcmk(cib, "crm_resource", "--move", "-r", RID, "--node", "ctl2")
+    other = '<primitive id="other" class="systemd" type="other"/>'
+    assert pcmk(cib, "cibadmin", "--create", "-o", "resources", "-X", other).returncode == 0
+    colocation = f'<rsc_colocation id="c" rsc="{RID}" with-rsc="other" score="100"/>'
+    assert pcmk(cib, "cibadmin", "--create", "-o", "constraints", "-X", colocation).returncode == 0
+    ret = cibstate.resource_absent(RID, cib_file=cib)
+    assert ret["result"] is True, ret["comment"]
+    assert (
+        "-<rsc_location" in ret["changes"]["diff"] and "-<rsc_colocation" in ret["changes"]["diff"]
+    )
+    assert [p.get("id") for p in primitives(cib)] == ["other"]
+    assert not list(ET.parse(cib).getroot().find("configuration/constraints"))
+    assert cibmod.verify(cib)["valid"]
+
+
+def test_not_a_primitive_is_refused(cib):
+    clone = f'<clone id="{RID}"><primitive id="inner" class="systemd" type="x"/></clone>'
+    pcmk(cib, "cibadmin", "--create", "--scope", "resources", "--xml-text", clone)
+    ret = present(cib)
+    assert ret["result"] is False and "as a <clone>" in ret["comment"]
+
+
+# --- concurrent changes between read and write -------------------------------------------------
+
+
+def _after_resource_read(runner, action, times=1):
+    """Run ``action`` right after the module has read the resource (``times`` times)."""
+    left = [times]
+
+    def hook(cmd):
+        if left[0] and "--xpath" in cmd and RID in cmd[-1] and "--query" in cmd:
+            left[0] -= 1
+            action()
+
+    runner.hook = hook
+
+
+def test_concurrent_change_is_reread_not_overwritten(cib, runner):
+    present(cib)
+    # another admin disables the resource while the module is comparing: without the epoch
+    # check the replace (from the stale read) would drop their target-role
+    disable = ("crm_resource", "-r", RID, "--meta", "-p", "target-role", "-v", "Stopped")
+    _after_resource_read(runner, lambda: pcmk(cib, *disable))
+    done = cibmod.resource_present(RID, params=dict(PARAMS, multibackend="false"), cib_file=cib)
+    assert done["action"] == "updated" and done["retries"] == 1
+    assert nvpairs(cib, "meta_attributes")["target-role"] == "Stopped"
+    assert nvpairs(cib, "instance_attributes")["multibackend"] == "false"
+
+
+def test_concurrent_identical_create_is_left_alone(cib, runner):
+    xml = cibmod.render_primitive(RID, params=PARAMS)
+    _after_resource_read(
+        runner, lambda: pcmk(cib, "cibadmin", "--create", "-o", "resources", "-X", xml)
+    )
+    ret = present(cib)
+    assert ret["result"] is True and ret["changes"] == {}
+    assert len(primitives(cib)) == 1
+    assert not [c for c in runner.writes() if "--create" in c]
+
+
+def test_cib_moving_twice_fails_without_writing(cib, runner):
+    present(cib)
+    counter = iter(range(100))
+    _after_resource_read(
+        runner,
+        lambda: pcmk(cib, "crm_attribute", "-t", "crm_config", "-n", "x", "-v", str(next(counter))),
+        times=2,
+    )
+    writes = len(runner.writes())
+    ret = present(cib, params={"amqp_server_port": "1"})
+    assert ret["result"] is False and "changed twice" in ret["comment"]
+    assert len(runner.writes()) == writes
+    assert nvpairs(cib, "instance_attributes") == PARAMS
+
+
+# --- placement: crm_simulate plays the cluster ------------------------------------------------
+
+
+def test_started_on_one_node_fails_over_and_sticks(cib):
+    present(cib)
+    first = cibmod.simulate(cib, node_up=NODES)
+    assert len(first["status"]["running_on"]) == 1, first
+    home = first["status"]["running_on"][0]
+    assert any(line.startswith("Start") for line in first["transition"])
+    assert cibmod.cluster_status(RID, cib)["running_on"] == [home]
+
+    failover = cibmod.simulate(cib, node_fail=[home])
+    running = failover["status"]["running_on"]
+    assert len(running) == 1 and running[0] != home, failover
+    assert failover["status"]["nodes"][home] is False
+
+    back = cibmod.simulate(cib, node_up=[home])
+    assert back["status"]["running_on"] == running, back  # stickiness: it stays
+    assert back["transition"] == []
+    # status changes are not configuration changes
+    assert present(cib)["changes"] == {}
+
+
+def test_crm_simulate_output_file(cib, tmp_path):
+    present(cib)
+    out = tmp_path / "after.xml"
+    res = cibmod.simulate(cib, node_up=NODES, save_to=str(out))
+    assert len(res["status"]["running_on"]) == 1
+    assert cibmod.cluster_status(RID, cib)["running_on"] == []  # the input is untouched
+    assert cibmod.cluster_status(RID, str(out))["running_on"] == res["status"]["running_on"]
+
+
+# --- restart ----------------------------------------------------------------------------------
+
+
+def test_restart_counted_once_per_call(cib, runner):
+    present(cib)
+    for n in (1, 2, 3):
+        before = epoch(cib)
+        ret = cibstate.restarted(RID, cib_file=cib)
+        assert ret["result"] is True and ret["changes"]["restart_requests"] == n
+        assert cibmod.restart_requests(RID, cib) == n
+        assert epoch(cib) == (before[0], before[1] + 1)
+    # the record is neither a difference nor lost when the resource is updated
+    assert present(cib)["changes"] == {}
+    assert present(cib, params={"amqp_server_port": "5672"})["comment"] == f"{RID} updated"
+    assert cibmod.restart_requests(RID, cib) == 3
+    assert cibmod.verify(cib)["valid"]
+
+
+def test_restart_test_mode_and_missing(cib, runner):
+    with patch.dict(cibstate.__opts__, {"test": True}):
+        ret = cibstate.restarted(RID, cib_file=cib)
+    assert ret["result"] is None and "would be restarted" in ret["comment"]
+    missing = cibstate.restarted(RID, cib_file=cib)
+    assert missing["result"] is False and "no such resource" in missing["comment"]
+    assert runner.writes() == []
+    with pytest.raises(CommandExecutionError):
+        cibmod.restart(RID, cib_file=cib)
+
+
+# --- non-primary controllers: exists / wait ---------------------------------------------------
+
+
+def test_resource_exists_waits_bounded(cib):
+    start = time.monotonic()
+    ret = cibstate.resource_exists(RID, wait_timeout=1, cib_file=cib)
+    assert ret["result"] is False and "not in the CIB after 1s" in ret["comment"]
+    assert time.monotonic() - start < 5
+    with patch.dict(cibstate.__opts__, {"test": True}):
+        assert cibstate.resource_exists(RID, wait_timeout=1, cib_file=cib)["result"] is None
+
+    later = threading.Timer(1.0, lambda: cibmod.resource_present(RID, cib_file=cib))
+    later.start()
+    try:
+        ret = cibstate.resource_exists(RID, wait_timeout=20, cib_file=cib)
+    finally:
+        later.join()
+    assert ret["result"] is True and ret["changes"] == {}
+
+
+# --- agents -----------------------------------------------------------------------------------
+
+
+def test_missing_ocf_agent_is_refused(cib, tmp_path, monkeypatch):
+    monkeypatch.setenv("OCF_ROOT", str(tmp_path / "ocf"))
+    agent = "ocf:fuel:cinder-volume"
+    ret = cibstate.resource_present(RID, agent=agent, cib_file=cib)
+    assert ret["result"] is False
+    assert str(tmp_path / "ocf" / "resource.d" / "fuel" / "cinder-volume") in ret["comment"]
+    assert primitives(cib) == []
+
+    script = tmp_path / "ocf" / "resource.d" / "fuel" / "cinder-volume"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\nexit 0\n")
+    script.chmod(0o755)
+    ret = cibstate.resource_present(RID, agent=agent, params=PARAMS, cib_file=cib)
+    assert ret["result"] is True, ret["comment"]
+    prim = primitives(cib)[0]
+    assert (prim.get("class"), prim.get("provider"), prim.get("type")) == (
+        "ocf",
+        "fuel",
+        "cinder-volume",
+    )
+    assert cibmod.verify(cib)["valid"]
+
+
+# --- through Salt's real loader and its real cmd.run_all ---------------------------------------
+
+
+def test_real_loader_and_cmd_run_all(cib, states, modules):
+    ret = states.datera_cib.resource_present(RID, agent="systemd:cinder-volume", cib_file=cib)
+    assert ret.result is True and ret.changes["diff"], ret.comment
+    again = states.datera_cib.resource_present(RID, agent="systemd:cinder-volume", cib_file=cib)
+    assert again.result is True and not again.changes
+    assert states.datera_cib.restarted(RID, cib_file=cib).changes["restart_requests"] == 1
+    assert modules.datera_cib.verify(cib_file=cib)["valid"]
+    assert len(primitives(cib)) == 1
+
+
+def test_real_loader_takes_settings_from_pillar(cib, loaders, set_pillar):
+    set_pillar({"pacemaker": {"cib_file": cib, "params": {"amqp_server_port": 5673}}})
+    ret = loaders.states.datera_cib.resource_present(RID)
+    assert ret.result is True and ret.changes, ret.comment
+    assert nvpairs(cib, "instance_attributes") == {"amqp_server_port": "5673"}
+    assert loaders.modules.datera_cib.exists() is True
+    assert loaders.states.datera_cib.resource_exists(RID, wait_timeout=1).result is True

@@ -1,0 +1,124 @@
+"""cinder-volume under Pacemaker, active/passive, on the controllers' shared CIB file."""
+
+import os
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from tests.integration.test_deploy import datera_pillar, orchestrate, orchestration_steps
+from tests.support import secrets
+
+pytestmark = pytest.mark.integration
+
+
+def cib(cloud):
+    return ET.parse(cloud.cib_file).getroot()
+
+
+def epoch(cloud):
+    root = cib(cloud)
+    return root.get("admin_epoch"), root.get("epoch")
+
+
+def restart_requests(cloud):
+    pairs = cib(cloud).findall(
+        ".//primitive[@id='p_cinder-volume']/meta_attributes/nvpair"
+        "[@name='datera-restart-requests']"
+    )
+    return int(pairs[0].get("value")) if pairs else 0
+
+
+def simulate(cib_file, *args):
+    """Run Pacemaker's scheduler (crm_simulate) on a copy; return (started on, new CIB copy)."""
+    result = cib_file.with_name(f"sim-{len(list(cib_file.parent.glob('sim-*')))}.xml")
+    env = dict(os.environ, CIB_file=str(cib_file))
+    out = subprocess.run(
+        [
+            "crm_simulate",
+            "--xml-file",
+            str(cib_file),
+            "--simulate",
+            "--quorum",
+            "true",
+            "--save-output",
+            str(result),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout
+    revised = out.split("Revised Cluster Status")[1]
+    return re.findall(r"p_cinder-volume\s+\([\w:-]+\):\s+Started\s+(\S+)", revised), result
+
+
+def up(*nodes):
+    return [arg for node in nodes for arg in ("--node-up", node)]
+
+
+def test_one_primitive_created_by_the_primary_restarts_only_on_change(cloud, salt_run_cli):
+    cloud.reset()
+    cloud.write_pillar(datera_pillar())
+    ret = orchestrate(salt_run_cli)
+    assert ret.returncode == 0, ret.stdout
+    primitives = cib(cloud).findall(".//resources//primitive")
+    assert [p.get("id") for p in primitives] == ["p_cinder-volume"]
+    assert cib(cloud).findall(".//clone") == []
+    assert primitives[0].get("class") == "systemd" and primitives[0].get("type") == "cinder-volume"
+    env = dict(os.environ, CIB_file=str(cloud.cib_file))
+    assert subprocess.run(["crm_verify", "--live-check"], env=env).returncode == 0
+    steps = orchestration_steps(ret)
+    primary = steps["datera-deploy-primary"]["changes"]["ret"]["ctl1"]
+    assert any(
+        s["__id__"] == "datera-pacemaker-resource-present" and s["changes"]
+        for s in primary.values()
+    )
+    for minion_id in ("ctl2", "ctl3"):
+        states = steps["datera-deploy-controllers"]["changes"].get("ret", {}).get(minion_id, {})
+        assert not any(
+            s["__id__"].startswith("datera-pacemaker-resource-present") for s in states.values()
+        )
+
+    # exactly one active instance; failover when its node fails; stickiness keeps it there
+    started, running = simulate(cloud.cib_file, *up("ctl1", "ctl2", "ctl3"))
+    assert len(started) == 1 and started[0] in cloud.controllers
+    failed_over, after_failure = simulate(running, "--node-fail", started[0])
+    assert len(failed_over) == 1 and failed_over[0] != started[0]
+    fenced = f"/cib/status/node_state[@uname='{started[0]}']/lrm"  # fencing clears its history
+    subprocess.run(
+        ["cibadmin", "--delete", "--xpath", fenced],
+        check=True,
+        env=dict(os.environ, CIB_file=str(after_failure)),
+    )
+    stays, _ = simulate(after_failure, *up(started[0]))
+    assert stays == failed_over
+
+    # same pillar again: the CIB is not written, nothing restarts
+    requests, before = restart_requests(cloud), epoch(cloud)
+    again = orchestrate(salt_run_cli)
+    assert again.returncode == 0
+    assert epoch(cloud) == before and restart_requests(cloud) == requests
+    assert orchestration_steps(again)["datera-deploy-restart"]["result"] is True
+    assert orchestration_steps(again)["datera-deploy-restart"]["changes"] == {}
+
+    # a new password: every controller's cinder.conf changes, one restart through Pacemaker
+    cloud.write_pillar(datera_pillar(san_password=secrets.ROTATED))
+    rotated = orchestrate(salt_run_cli)
+    assert rotated.returncode == 0, rotated.stdout
+    assert restart_requests(cloud) == requests + 1
+    assert orchestrate(salt_run_cli).returncode == 0
+    assert restart_requests(cloud) == requests + 1
+
+
+def test_removing_the_last_backend_removes_the_resource(cloud, salt_run_cli):
+    cloud.reset()
+    cloud.write_pillar(datera_pillar())
+    assert orchestrate(salt_run_cli).returncode == 0
+    cloud.write_pillar({"datera": {"backends": {"datera": {"ensure": "absent"}}}})
+    ret = orchestrate(salt_run_cli)
+    assert ret.returncode == 0, ret.stdout
+    assert cib(cloud).findall(".//primitive") == []
+    assert all("[datera]" not in cloud.conf_file(m).read_text() for m in cloud.controllers)
