@@ -10,5 +10,7 @@ DEMO = "Demo-Passw0rd"
 ROTATED = "Rotated-Secret-2"
 KEYSTONE = "Keystone-Secret-1"
 FUEL = "Fuel-Plugin-Secret"
+API = "Api-Secret-7"
+WRONG = "Typo-In-New-Secret-3"
 
-ALL = (DEPLOY, CONVERGE, LOCAL, DEMO, ROTATED, KEYSTONE, FUEL)
+ALL = (DEPLOY, CONVERGE, LOCAL, DEMO, ROTATED, KEYSTONE, FUEL, API, WRONG)
