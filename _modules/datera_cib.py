@@ -502,6 +502,20 @@ def cluster_status(resource_id=None, cib_file=None):
     }
 
 
+def node_name():
+    """
+    This node's name in the cluster: pillar ``datera:pacemaker:node_name``, else the host's
+    name (``uname -n``), which is what Pacemaker uses by default.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'ctl*' datera_cib.node_name
+    """
+    return _settings().get("node_name") or __grains__["nodename"]
+
+
 def restart(resource_id=None, cib_file=None, timeout=None):
     """
     Restart the resource once through Pacemaker.

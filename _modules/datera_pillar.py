@@ -29,6 +29,7 @@ _HOSTNAME = re.compile(
 )
 _SECTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _OPTION = re.compile(r"^[a-z][a-z0-9_]*$")
+_NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")
 _RESOURCE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 _AGENT = re.compile(
     r"^(systemd:[A-Za-z0-9@_.-]+|ocf:[a-z0-9_-]+:[A-Za-z0-9_.-]+|lsb:[A-Za-z0-9_.-]+)$"
@@ -182,6 +183,8 @@ PACEMAKER_DEFAULTS = {
     "params": {},
     "cib_file": "",
     "wait_timeout": 60,
+    "node_name": "",  # this node's name in the cluster; '' = the host's name (uname -n)
+    "ensure": "auto",  # auto (present while a Datera backend is) | present | absent
 }
 
 BACKEND_KEYS = {
@@ -262,6 +265,10 @@ def _backend(name, raw, path, errors):
         raw.get("ensure", "present"), path + ["ensure"], errors, ("present", "absent")
     )
     if out["ensure"] == "absent":
+        if raw.get("volume_types"):  # so that its volume types can be removed with it
+            out["volume_types"] = _volume_types(
+                raw["volume_types"], path + ["volume_types"], errors
+            )
         return out
     for key in ("san_ip", "san_login", "san_password"):
         if key not in raw or raw[key] in (None, ""):
@@ -298,6 +305,7 @@ def _pacemaker(raw, path, errors):
     _unknown(raw, PACEMAKER_DEFAULTS, path, errors)
     out = copy.deepcopy(dict(PACEMAKER_DEFAULTS, **raw))
     out["manage"] = _bool(out["manage"], path + ["manage"], errors)
+    out["ensure"] = _choice(out["ensure"], path + ["ensure"], errors, ("auto", "present", "absent"))
     out["resource_id"] = _pattern(
         out["resource_id"], path + ["resource_id"], errors, _RESOURCE_ID, "Pacemaker resource id"
     )
@@ -319,6 +327,10 @@ def _pacemaker(raw, path, errors):
         out["params"][str(key)] = _str(value, path + ["params", str(key)], errors)
     out["cib_file"] = _str(out["cib_file"] or "", path + ["cib_file"], errors)
     out["wait_timeout"] = _int(out["wait_timeout"], path + ["wait_timeout"], errors, 0, 3600)
+    node_name = _str(out["node_name"] or "", path + ["node_name"], errors)
+    if node_name and not _NODE_NAME.match(node_name):
+        errors.add(path + ["node_name"], f"is not a cluster node name, got {node_name!r}")
+    out["node_name"] = node_name
     return out
 
 
@@ -477,9 +489,11 @@ def normalise(raw):
         out["backends"][str(name)] = _backend(name, backend, root + ["backends", str(name)], errors)
     if errors:
         raise CommandExecutionError("invalid pillar: " + "; ".join(errors))
-    # cinder-volume's Pacemaker resource exists while some Datera backend is present
-    present = any(b["ensure"] == "present" for b in out["backends"].values())
-    out["pacemaker"]["ensure"] = "present" if present else "absent"
+    # auto: the resource is made present while some Datera backend is; without one it is
+    # left alone (cinder-volume may serve other backends); only "absent" removes it
+    if out["pacemaker"]["ensure"] == "auto":
+        present = any(b["ensure"] == "present" for b in out["backends"].values())
+        out["pacemaker"]["ensure"] = "present" if present else "unmanaged"
     return out
 
 

@@ -17,10 +17,12 @@ States: the cinder-volume Pacemaker primitive (through the ``datera_cib`` execut
         - name: p_cinder-volume
         - wait_timeout: 60
 
-    # restart once through Pacemaker when the configuration changed
+    # restart through Pacemaker when this node's configuration changed and cinder-volume
+    # runs here (elsewhere, or not running: it reads the new file when it starts)
     restart-cinder-volume:
       datera_cib.restarted:
         - name: p_cinder-volume
+        - only_where_running: true
         - onchanges:
           - datera_conf: cinder-conf
 
@@ -44,7 +46,9 @@ def _ret(name):
     return {"name": name, "result": True, "changes": {}, "comment": ""}
 
 
-def resource_present(name, agent=None, params=None, meta=None, ops=None, cib_file=None):
+def resource_present(
+    name, agent=None, params=None, meta=None, ops=None, cib_file=None, ocf_root=None
+):
     """
     The primitive ``name`` exists and matches: created, or replaced when it differs.
 
@@ -53,7 +57,7 @@ def resource_present(name, agent=None, params=None, meta=None, ops=None, cib_fil
     agent
         ``systemd:cinder-volume`` (default), ``ocf:fuel:cinder-volume`` or
         ``ocf:openstack:cinder-volume``; an OCF agent must be installed under
-        ``/usr/lib/ocf/resource.d/<provider>/<type>``, else the state fails.
+        ``<ocf_root>/resource.d/<provider>/<type>``, else the state fails.
     params
         Instance attributes (``amqp_server_port``, ``multibackend``, ...).
     meta
@@ -62,13 +66,15 @@ def resource_present(name, agent=None, params=None, meta=None, ops=None, cib_fil
         Operations (default monitor 20s/10s, start 60s, stop 60s).
     cib_file
         A CIB file instead of the live cluster.
+    ocf_root
+        Where OCF agents live (default ``$OCF_ROOT`` or ``/usr/lib/ocf``).
 
     With ``test=True`` the XML diff is in ``changes`` and nothing is written.
     """
     ret = _ret(name)
     args = {"agent": agent, "params": params, "meta": meta, "ops": ops, "cib_file": cib_file}
     try:
-        __salt__["datera_cib.check_agent"](agent)
+        __salt__["datera_cib.check_agent"](agent, ocf_root)
         if __opts__["test"]:
             delta = __salt__["datera_cib.diff"](name, **args)
             if not delta:
@@ -77,7 +83,7 @@ def resource_present(name, agent=None, params=None, meta=None, ops=None, cib_fil
             verb = "created" if delta.startswith("--- /dev/null") else "updated"
             ret.update(result=None, changes={"diff": delta}, comment=f"{name} would be {verb}")
             return ret
-        done = __salt__["datera_cib.resource_present"](name, **args)
+        done = __salt__["datera_cib.resource_present"](name, ocf_root=ocf_root, **args)
     except ERRORS as err:
         ret.update(result=False, comment=str(err))
         return ret
@@ -148,12 +154,30 @@ def resource_exists(name, wait_timeout=None, cib_file=None):
     return ret
 
 
-def restarted(name, cib_file=None, timeout=None):
+def _not_running_here(name, cib_file):
+    """Why a restart from this node is not needed, or None when the resource runs here."""
+    status = __salt__["datera_cib.cluster_status"](name, cib_file)
+    here = __salt__["datera_cib.node_name"]()
+    if not status["exists"]:
+        return f"{name} does not exist yet: it starts with the new configuration"
+    if not status["running_on"]:
+        return f"{name} runs on no node: it starts with the new configuration"
+    if here not in status["running_on"]:
+        where = ", ".join(status["running_on"])
+        return (
+            f"{name} runs on {where}, not on this node ({here}): nothing to restart here; "
+            "this node's configuration is read when cinder-volume starts here"
+        )
+    return None
+
+
+def restarted(name, cib_file=None, timeout=None, only_where_running=False):
     """
     Restart the primitive ``name`` once through Pacemaker (use with ``onchanges``).
 
     On a live cluster ``crm_resource --restart``; with a CIB file the request is recorded in
-    the resource's meta attribute ``datera-restart-requests``. Fails if ``name`` does not exist.
+    the resource's meta attribute ``datera-restart-requests``. Fails if ``name`` does not exist
+    (unless ``only_where_running``).
 
     name
         Resource id.
@@ -161,9 +185,19 @@ def restarted(name, cib_file=None, timeout=None):
         A CIB file instead of the live cluster.
     timeout
         Seconds ``crm_resource --restart`` may take (pillar ``wait_timeout``).
+    only_where_running
+        Restart only if the resource runs on this node (pillar ``node_name``, else
+        ``uname -n``): a changed cinder.conf matters where cinder-volume runs. So an
+        orchestration that changes every controller restarts it exactly once, and adding
+        a controller restarts nothing.
     """
     ret = _ret(name)
     try:
+        if only_where_running:
+            reason = _not_running_here(name, cib_file)
+            if reason:
+                ret["comment"] = reason
+                return ret
         if __opts__["test"]:
             present = __salt__["datera_cib.exists"](name, cib_file)
             ret.update(result=None, changes={"restarted": name})

@@ -4,13 +4,15 @@
        cluster answers) — before anything changes anywhere;
     3. the primary controller: cinder.conf, then its own states (volume types, ...);
     4. only if that succeeded, the other controllers, all in parallel;
-    5. cinder-volume restarted through Pacemaker, once, on the primary's word, if any
-       controller's cinder.conf changed;
-    6. the compute nodes (iSCSI prerequisites), in parallel. #}
+       (each controller restarts cinder-volume through Pacemaker if its cinder.conf
+       changed and cinder-volume runs there: at most once per orchestration);
+    5. the compute nodes (iSCSI prerequisites), in parallel. #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- set primary = 'I@datera:role:primary-controller' %}
 {%- set others = 'I@datera:role:controller' %}
 {%- set controllers = primary ~ ' or ' ~ others %}
+{#- The steps after the pre-flight step tell the controllers it passed: not run twice. #}
+{%- set preflight_passed = {'datera_orchestration': {'preflight_passed': True}} %}
 
 {#- Pillar targeting uses each minion's pillar in memory: refresh it first, everywhere,
     so a node given (or relieved of) a datera:role by a pillar edit is targeted right.
@@ -43,6 +45,7 @@ datera-deploy-primary-config:
     - tgt: {{ primary | yaml_dquote }}
     - tgt_type: compound
     - sls: {{ tplroot }}.config
+    - pillar: {{ preflight_passed | json }}
     - require:
       - salt: datera-deploy-preflight
 
@@ -51,6 +54,7 @@ datera-deploy-primary:
     - tgt: {{ primary | yaml_dquote }}
     - tgt_type: compound
     - sls: {{ tplroot }}.primary
+    - pillar: {{ preflight_passed | json }}
     - require:
       - salt: datera-deploy-primary-config
 
@@ -59,6 +63,7 @@ datera-deploy-controllers-config:
     - tgt: {{ others | yaml_dquote }}
     - tgt_type: compound
     - sls: {{ tplroot }}.config
+    - pillar: {{ preflight_passed | json }}
     - expect_minions: false
     - require:
       - salt: datera-deploy-primary
@@ -68,19 +73,9 @@ datera-deploy-controllers:
     - tgt: {{ others | yaml_dquote }}
     - tgt_type: compound
     - sls: {{ tplroot }}.controller
+    - pillar: {{ preflight_passed | json }}
     - expect_minions: false
     - require:
-      - salt: datera-deploy-controllers-config
-
-datera-deploy-restart:
-  salt.state:
-    - tgt: {{ primary | yaml_dquote }}
-    - tgt_type: compound
-    - sls: {{ tplroot }}.pacemaker.restart
-    - require:
-      - salt: datera-deploy-controllers
-    - onchanges:
-      - salt: datera-deploy-primary-config
       - salt: datera-deploy-controllers-config
 
 datera-deploy-computes:

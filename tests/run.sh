@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Set up and run every check: lint, the test suite (unit, functional, integration,
-# fidelity), the docs build. Artifacts (JUnit XML, logs) go to artifacts/.
+# fidelity), then the test report (from this run's JUnit XML) and the docs build, warnings
+# as errors. Artifacts (JUnit XML, the built docs) go to artifacts/ and docs/_build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/setup.sh
 mkdir -p artifacts
 .venv/bin/ruff check .
-.venv/bin/python -m pytest --junitxml=artifacts/junit.xml "$@"
+status=0
+.venv/bin/python -m pytest --junitxml=artifacts/junit.xml "$@" || status=$?
+bench=()
+if [ -f artifacts/bench.json ]; then bench=(--bench artifacts/bench.json); fi
+.venv/bin/python docs/junit_report.py artifacts/junit.xml docs/_generated/test-report.rst "${bench[@]}"
+.venv/bin/sphinx-build -q -W --keep-going -b html docs docs/_build/html
+echo "docs: docs/_build/html/index.html (test report: docs/_build/html/test-report.html)"
+exit "$status"

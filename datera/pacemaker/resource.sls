@@ -1,5 +1,6 @@
-{#- The primary controller creates (or updates, or removes with the last backend) the one
-    cinder-volume primitive: active/passive, never a clone. #}
+{#- The primary controller creates (or updates) the one cinder-volume primitive:
+    active/passive, never a clone. Removed only when pillar says pacemaker:ensure: absent
+    (without Datera backends cinder-volume may still serve others, e.g. lvm). #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import mapdata as datera with context %}
 {%- set pcmk = datera.pacemaker %}
@@ -11,9 +12,14 @@ datera-pacemaker-resource-present:
     - agent: {{ pcmk.agent }}
     - params: {{ pcmk.params | json }}
     - cib_file: {{ pcmk.cib_file | yaml_dquote }}
-{%- elif pcmk.manage %}
+    - ocf_root: {{ datera.ocf_dir | regex_replace('/resource\.d/?$', '') | yaml_dquote }}
+{%- elif pcmk.manage and pcmk.ensure == 'absent' %}
 datera-pacemaker-resource-absent:
   datera_cib.resource_absent:
     - name: {{ pcmk.resource_id }}
     - cib_file: {{ pcmk.cib_file | yaml_dquote }}
+{%- else %}
+datera-pacemaker-resource-left-alone:
+  test.succeed_without_changes:
+    - name: {{ pcmk.resource_id }} is left as it is (pacemaker manage {{ pcmk.manage }}, ensure {{ pcmk.ensure }})
 {%- endif %}

@@ -1,5 +1,7 @@
-{#- cinder-volume restarted through Pacemaker (never behind its back); the orchestration
-    applies this once, and only when some controller's cinder.conf changed. #}
+{#- cinder-volume restarted through Pacemaker (never behind its back) when this node's
+    cinder.conf changed and it runs on this node: an orchestration that changes every
+    controller restarts it exactly once; a controller added or changed where it does not
+    run restarts nothing (it reads its file when it starts there). #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import mapdata as datera with context %}
 {%- set pcmk = datera.pacemaker %}
@@ -8,10 +10,8 @@
 datera-pacemaker-cinder-volume-restarted:
   datera_cib.restarted:
     - name: {{ pcmk.resource_id }}
+    - only_where_running: true
     - cib_file: {{ pcmk.cib_file | yaml_dquote }}
-{%- else %}
-{#- salt.state treats an SLS with no states as a failure: say plainly there is nothing to do. #}
-datera-pacemaker-cinder-volume-not-managed:
-  test.succeed_without_changes:
-    - name: cinder-volume is not managed by this formula through Pacemaker
+    - onchanges:
+      - datera_conf: datera-config-cinder-conf-managed
 {%- endif %}

@@ -37,6 +37,7 @@ EXPORTED = (
     "resource_absent",
     "restart",
     "wait_for_resource",
+    "cluster_status",
 )
 
 
@@ -331,6 +332,32 @@ def test_restart_test_mode_and_missing(cib, runner):
     assert runner.writes() == []
     with pytest.raises(CommandExecutionError):
         cibmod.restart(RID, cib_file=cib)
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_restart_only_where_running(cib, runner, node):
+    """Every controller whose cinder.conf changed asks; only the one running it restarts."""
+    here = {"datera_cib.node_name": lambda: node}
+    with patch.dict(cibstate.__salt__, here):
+        missing = cibstate.restarted(RID, cib_file=cib, only_where_running=True)
+        assert missing["result"] is True and missing["changes"] == {}
+        assert "does not exist yet" in missing["comment"]
+        present(cib)
+        stopped = cibstate.restarted(RID, cib_file=cib, only_where_running=True)
+        assert stopped["changes"] == {} and "runs on no node" in stopped["comment"]
+
+        (running_on,) = cibmod.simulate(cib, node_up=NODES)["status"]["running_on"]
+        with patch.dict(cibstate.__opts__, {"test": True}):
+            dry = cibstate.restarted(RID, cib_file=cib, only_where_running=True)
+        ret = cibstate.restarted(RID, cib_file=cib, only_where_running=True)
+    if node == running_on:
+        assert dry["result"] is None and dry["changes"] == {"restarted": RID}
+        assert ret["result"] is True and ret["changes"]["restart_requests"] == 1
+    else:
+        assert dry["result"] is True and dry["changes"] == {}
+        assert ret["result"] is True and ret["changes"] == {}
+        assert f"runs on {running_on}, not on this node ({node})" in ret["comment"]
+        assert cibmod.restart_requests(RID, cib) == 0
 
 
 # --- non-primary controllers: exists / wait ---------------------------------------------------

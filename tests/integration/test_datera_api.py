@@ -122,12 +122,18 @@ def test_certificate_from_another_ca_is_refused(api, cloud, salt_run_cli):
     assert snapshot(cloud) == before
 
 
-def test_verification_turned_off_works_and_warns(api, cloud, salt_run_cli):
-    cloud.write_pillar(backend(api={"verify": False}))
+def test_verification_turned_off_works_and_warns(api, cloud, salt_run_cli, salt_cli):
+    api.use(backend(api={"verify": False}))
     ret = orchestrate(salt_run_cli)
     assert ret.returncode == 0, ret.stdout
-    assert "TLS certificate verification is OFF (verify: false)" in ret.stdout
-    assert "NOT VERIFIED" in ret.stdout
+    # the pre-flight state says so on every run (the orchestration lists changed states only)
+    preflight = salt_cli.run("state.apply", "datera.preflight", minion_tgt="ctl1")
+    assert preflight.returncode == 0, preflight.stdout
+    (healthy,) = [s for s in preflight.data.values() if s["__id__"].endswith("-healthy")]
+    assert "TLS NOT VERIFIED (verify: false)" in healthy["comment"]
+    assert "WARNING: TLS certificate verification is OFF (verify: false)" in healthy["comment"]
+    system = call(salt_cli, "datera.system")
+    assert system.data["tls"].startswith("NOT VERIFIED") and system.data["warnings"]
 
 
 def test_503_storm_shorter_than_the_timeout_is_ridden_out(api, salt_cli):
@@ -178,11 +184,12 @@ def test_session_key_expiring_mid_run_logs_in_again_once(api, salt_cli):
 
 
 def test_credential_rotation_is_verified_before_it_is_written(api, cloud, salt_run_cli):
-    from tests.integration.test_pacemaker import restart_requests
+    from tests.integration.test_pacemaker import restart_requests, restarted_on, settle
 
     cloud.write_pillar(backend())
     first = orchestrate(salt_run_cli)
     assert first.returncode == 0, first.stdout
+    (running_on,) = settle(cloud)
     restarts = restart_requests(cloud)
 
     # a typo in the new password: the array still has the old one; nothing is written
@@ -200,9 +207,23 @@ def test_credential_rotation_is_verified_before_it_is_written(api, cloud, salt_r
     for minion_id in cloud.controllers:
         assert f"san_password = {secrets.ROTATED}\n" in cloud.conf_file(minion_id).read_text()
     assert restart_requests(cloud) == restarts + 1
-    assert set(orchestration_steps(rotated)["datera-deploy-restart"]["changes"]["ret"]) == {"ctl1"}
+    assert restarted_on(rotated) == [running_on]
 
     again = orchestrate(salt_run_cli)
     assert again.returncode == 0 and restart_requests(cloud) == restarts + 1
     for ret in (first, typo, rotated, again):
         assert all(pw not in ret.stdout for pw in (secrets.API, secrets.WRONG, secrets.ROTATED))
+
+
+def test_by_hand_apply_writes_nothing_when_the_preflight_fails(api, cloud, salt_cli):
+    api.use(backend())
+    api.state.users["admin"] = "changed-on-the-array"
+    before = snapshot(cloud)
+    ret = salt_cli.run("state.apply", "datera.config", minion_tgt="ctl1")
+    assert ret.returncode != 0
+    states = {s["__id__"]: s for s in ret.data.values()}
+    assert states["datera-preflight-cluster-datera-healthy"]["result"] is False
+    conf_state = states["datera-config-cinder-conf-managed"]
+    assert conf_state["result"] is False and "requisite failed" in conf_state["comment"]
+    assert snapshot(cloud) == before
+    assert secrets.API not in ret.stdout

@@ -106,6 +106,7 @@ def test_failing_primary_leaves_the_others_untouched(fresh, salt_run_cli):
 def test_invalid_pillar_stops_before_any_change(fresh, salt_run_cli):
     fresh.write_pillar(datera_pillar(replica_count=9, san_ip="not an address"))
     before = {m: fresh.conf_file(m).read_bytes() for m in fresh.controllers}
+    cib_before = fresh.cib_file.read_bytes()
     ret = orchestrate(salt_run_cli)
     assert ret.returncode != 0
     assert "datera:backends:datera:replica_count: must be between 1 and 5" in ret.stdout
@@ -113,6 +114,7 @@ def test_invalid_pillar_stops_before_any_change(fresh, salt_run_cli):
     steps = orchestration_steps(ret)
     assert steps["datera-deploy-preflight"]["result"] is False
     assert {m: fresh.conf_file(m).read_bytes() for m in fresh.controllers} == before
+    assert fresh.cib_file.read_bytes() == cib_before
 
 
 def test_dry_run_shows_the_masked_diff_and_changes_nothing(fresh, salt_cli):

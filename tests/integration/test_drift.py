@@ -1,5 +1,8 @@
 """`salt-run datera.drift`: per controller, what differs from pillar; non-zero on drift."""
 
+import os
+import subprocess
+
 import pytest
 
 from tests.integration.test_deploy import PASSWORD, datera_pillar, orchestrate
@@ -35,3 +38,17 @@ def test_drift_report_names_controller_and_keys(cloud, salt_run_cli):
     }
     assert "drift on: ctl2, ctl3" in drifted.data["summary"]
     assert "typed-by-hand" not in drifted.stdout and PASSWORD not in drifted.stdout
+
+    # someone deleted the Pacemaker resource: the primary reports it
+    subprocess.run(
+        ["cibadmin", "--delete", "--xpath", "//primitive[@id='p_cinder-volume']"],
+        check=True,
+        env=dict(os.environ, CIB_file=str(cloud.cib_file)),
+    )
+    gone = salt_run_cli.run("datera.drift")
+    assert gone.returncode != 0
+    pacemaker = gone.data["controllers"]["ctl1"]["pacemaker"]
+    assert (
+        list(pacemaker) == ["p_cinder-volume"]
+        and "would be created" in pacemaker["p_cinder-volume"]
+    )

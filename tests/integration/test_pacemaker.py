@@ -2,6 +2,7 @@
 
 import os
 import re
+import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 
@@ -59,6 +60,28 @@ def up(*nodes):
     return [arg for node in nodes for arg in ("--node-up", node)]
 
 
+def settle(cloud, *args):
+    """The cluster acts: the scheduler's result (with ``args``, e.g. a failed node) becomes
+    the CIB's status, as a running cluster records it. Returns where the resource runs."""
+    started, result = simulate(cloud.cib_file, *up(*cloud.controllers), *args)
+    shutil.move(result, cloud.cib_file)
+    return started
+
+
+def restarted_on(ret):
+    """The controllers whose config step restarted cinder-volume through Pacemaker."""
+    steps = orchestration_steps(ret)
+    nodes = []
+    for step in ("datera-deploy-primary-config", "datera-deploy-controllers-config"):
+        for minion_id, states in (steps[step]["changes"].get("ret") or {}).items():
+            if any(
+                s["__id__"] == "datera-pacemaker-cinder-volume-restarted" and s["changes"]
+                for s in states.values()
+            ):
+                nodes.append(minion_id)
+    return nodes
+
+
 def test_one_primitive_created_by_the_primary_restarts_only_on_change(cloud, salt_run_cli):
     cloud.reset()
     cloud.write_pillar(datera_pillar())
@@ -96,29 +119,63 @@ def test_one_primitive_created_by_the_primary_restarts_only_on_change(cloud, sal
     stays, _ = simulate(after_failure, *up(started[0]))
     assert stays == failed_over
 
+    # created, not yet started by the cluster: nothing to restart
+    assert restart_requests(cloud) == 0 and restarted_on(ret) == []
+    (running_on,) = settle(cloud)
+
     # same pillar again: the CIB is not written, nothing restarts
-    requests, before = restart_requests(cloud), epoch(cloud)
+    before = epoch(cloud)
     again = orchestrate(salt_run_cli)
     assert again.returncode == 0
-    assert epoch(cloud) == before and restart_requests(cloud) == requests
-    assert orchestration_steps(again)["datera-deploy-restart"]["result"] is True
-    assert orchestration_steps(again)["datera-deploy-restart"]["changes"] == {}
+    assert epoch(cloud) == before and restart_requests(cloud) == 0 and restarted_on(again) == []
 
-    # a new password: every controller's cinder.conf changes, one restart through Pacemaker
+    # a new password: every controller's cinder.conf changes; one restart through
+    # Pacemaker, requested by the node where cinder-volume runs
     cloud.write_pillar(datera_pillar(san_password=secrets.ROTATED))
     rotated = orchestrate(salt_run_cli)
     assert rotated.returncode == 0, rotated.stdout
-    assert restart_requests(cloud) == requests + 1
+    assert restart_requests(cloud) == 1 and restarted_on(rotated) == [running_on]
     assert orchestrate(salt_run_cli).returncode == 0
-    assert restart_requests(cloud) == requests + 1
+    assert restart_requests(cloud) == 1
 
 
-def test_removing_the_last_backend_removes_the_resource(cloud, salt_run_cli):
+def test_the_resource_outlives_the_last_backend_until_pillar_removes_it(cloud, salt_run_cli):
     cloud.reset()
     cloud.write_pillar(datera_pillar())
     assert orchestrate(salt_run_cli).returncode == 0
-    cloud.write_pillar({"datera": {"backends": {"datera": {"ensure": "absent"}}}})
+    # the last Datera backend goes: cinder-volume may still serve lvm, so it stays
+    gone = {"backends": {"datera": {"ensure": "absent"}}}
+    cloud.write_pillar({"datera": gone})
+    ret = orchestrate(salt_run_cli)
+    assert ret.returncode == 0, ret.stdout
+    assert all("[datera]" not in cloud.conf_file(m).read_text() for m in cloud.controllers)
+    assert [p.get("id") for p in cib(cloud).findall(".//primitive")] == ["p_cinder-volume"]
+    # uninstall: pillar says so
+    cloud.write_pillar({"datera": dict(gone, pacemaker={"ensure": "absent"})})
     ret = orchestrate(salt_run_cli)
     assert ret.returncode == 0, ret.stdout
     assert cib(cloud).findall(".//primitive") == []
-    assert all("[datera]" not in cloud.conf_file(m).read_text() for m in cloud.controllers)
+
+
+def test_ocf_agent_is_installed_on_every_controller_and_used(cloud, salt_run_cli):
+    from tests.support.paths import REPO
+
+    cloud.reset()
+    data = datera_pillar()
+    data["datera"]["pacemaker"] = {"agent": "ocf:datera:cinder-volume"}
+    cloud.write_pillar(data)
+    ret = orchestrate(salt_run_cli)
+    assert ret.returncode == 0, ret.stdout
+    shipped = (REPO / "datera" / "files" / "cinder-volume.ocf").read_bytes()
+    for minion_id in cloud.controllers:
+        script = cloud.root / minion_id / "ocf" / "resource.d" / "datera" / "cinder-volume"
+        assert script.read_bytes() == shipped and script.stat().st_mode & 0o777 == 0o755
+    (primitive,) = cib(cloud).findall(".//primitive")
+    assert (primitive.get("class"), primitive.get("provider"), primitive.get("type")) == (
+        "ocf",
+        "datera",
+        "cinder-volume",
+    )
+    before = epoch(cloud)
+    assert orchestrate(salt_run_cli).returncode == 0
+    assert epoch(cloud) == before

@@ -27,6 +27,7 @@ def test_salt_call_local_configures_one_controller(cloud, minions, tmp_path):
                     "cinder": {"conf_file": str(conf), "check_driver": False},
                     "iscsi": {"initiator_file": str(tmp_path / "initiatorname.iscsi")},
                     "lookup": {"manage_packages": False, "manage_services": False},
+                    "pacemaker": {"manage": False},  # no cluster on this test host
                     "backends": {
                         "datera": cloud.clusters.backend(
                             "127.0.1.30", secrets.LOCAL, replica_count=2

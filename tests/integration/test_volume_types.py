@@ -67,3 +67,12 @@ def test_volume_types_created_once_from_the_primary(cloud, salt_run_cli, opensta
     assert orchestrate(salt_run_cli).returncode == 0
     assert openstack.state.type_by_name("datera-bronze") is None
     assert KEYSTONE_PASSWORD not in again.stdout
+
+    # the backend itself goes: its remaining types go with it
+    gone = pillar(openstack, types)
+    gone["datera"]["backends"]["datera"] = {"ensure": "absent", "volume_types": types}
+    cloud.write_pillar(gone)
+    removed = orchestrate(salt_run_cli)
+    assert removed.returncode == 0, removed.stdout
+    assert openstack.state.type_by_name("datera-gold") is None
+    assert all("[datera]" not in cloud.conf_file(m).read_text() for m in cloud.controllers)

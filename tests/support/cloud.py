@@ -101,6 +101,36 @@ class Cloud:
             conf.write_text(seed)
         empty_cib(self.cib_file, self.controllers)
 
+    def join(self, minion_id, seed=SEED_CINDER_CONF):
+        """A new controller: its own cinder.conf, and a node of the cluster (in the CIB)."""
+        self.controllers.append(minion_id)
+        conf = self.conf_file(minion_id)
+        shutil.rmtree(conf.parent.parent, ignore_errors=True)
+        conf.parent.mkdir(parents=True)
+        conf.write_text(seed)
+        node_id = max(int(n.get("id")) for n in self._nodes()) + 1
+        self._cibadmin("--create", "--scope", "nodes", "--xml-text",
+                       f'<node id="{node_id}" uname="{minion_id}"/>')  # fmt: skip
+
+    def leave(self, minion_id):
+        """A controller removed from the cloud and from the cluster (``crm_node --remove``
+        does the same on a live cluster); its files stay as they were."""
+        self.controllers.remove(minion_id)
+        for xpath in (
+            f"/cib/configuration/nodes/node[@uname='{minion_id}']",
+            f"/cib/status/node_state[@uname='{minion_id}']",
+        ):
+            self._cibadmin("--delete", "--xpath", xpath)
+
+    def _nodes(self):
+        import xml.etree.ElementTree as ET
+
+        return ET.parse(self.cib_file).getroot().findall("configuration/nodes/node")
+
+    def _cibadmin(self, *args):
+        env = dict(os.environ, CIB_file=str(self.cib_file))
+        subprocess.run(["cibadmin", *args], check=True, env=env, capture_output=True)
+
     def minion_pillar(self, minion_id, role):
         return {
             "datera": {
@@ -108,9 +138,13 @@ class Cloud:
                 # the simulated controllers have no cinder-volume of their own; the driver
                 # check runs against the real cinder in tests/fidelity and test_preflight
                 "cinder": {"conf_file": str(self.conf_file(minion_id)), "check_driver": False},
-                "pacemaker": {"cib_file": str(self.cib_file)},
+                "pacemaker": {"cib_file": str(self.cib_file), "node_name": minion_id},
                 "iscsi": {"initiator_file": str(self.initiator_file(minion_id))},
-                "lookup": {"manage_packages": False, "manage_services": False},
+                "lookup": {
+                    "manage_packages": False,
+                    "manage_services": False,
+                    "ocf_dir": str(self.root / minion_id / "ocf" / "resource.d"),
+                },
             }
         }
 

@@ -159,3 +159,24 @@ def test_malformed_pillar_names_the_key(path, value, message):
 def test_not_a_mapping_at_all():
     with pytest.raises(CommandExecutionError, match="datera: must be a mapping"):
         datera_pillar.normalise("datera")
+
+
+def test_absent_backend_keeps_its_volume_types_to_remove_them():
+    data = {"backends": {"old": {"ensure": "absent", "volume_types": {"gold": {}}}}}
+    backend = datera_pillar.normalise(data)["backends"]["old"]
+    assert backend["volume_types"] == {"gold": {"ensure": "present"}}
+
+
+@pytest.mark.parametrize(
+    ("backends", "ensure", "effective"),
+    [
+        (GOOD["backends"], "auto", "present"),
+        ({"old": {"ensure": "absent"}}, "auto", "unmanaged"),  # may still serve lvm
+        ({}, "auto", "unmanaged"),
+        ({"old": {"ensure": "absent"}}, "absent", "absent"),
+        ({}, "present", "present"),
+    ],
+)
+def test_pacemaker_resource_ensure(backends, ensure, effective):
+    data = {"backends": backends, "pacemaker": {"ensure": ensure}}
+    assert datera_pillar.normalise(data)["pacemaker"]["ensure"] == effective

@@ -1,0 +1,17 @@
+{#- With an OCF agent (ocf:<provider>:cinder-volume) in pillar, every controller gets the
+    formula's OCF script, so Pacemaker can start cinder-volume on any of them. #}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import mapdata as datera with context %}
+{%- set pcmk = datera.pacemaker %}
+{%- set agent = pcmk.agent.split(':') %}
+
+{%- if pcmk.manage and pcmk.ensure == 'present' and agent[0] == 'ocf' %}
+datera-pacemaker-agent-ocf-script:
+  file.managed:
+    - name: {{ datera.ocf_dir ~ '/' ~ agent[1] ~ '/' ~ agent[2] }}
+    - source: salt://{{ tplroot }}/files/cinder-volume.ocf
+    - mode: '0755'
+    - user: root
+    - group: root
+    - makedirs: true
+{%- endif %}
