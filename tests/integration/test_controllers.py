@@ -97,3 +97,32 @@ def test_a_controller_joins_then_the_primary_leaves(cloud, fourth, salt_run_cli)
     assert {m: cloud.conf_file(m).read_bytes() for m in cloud.controllers} == remaining
     assert cloud.conf_file("ctl1").read_bytes() == ctl1_before
     assert restarted_on(left) == []
+
+
+def state_args(declaration):
+    """``["installed", {"name": ...}, {...}]`` -> ``{"fun": "installed", "name": ...}``."""
+    merged = {}
+    for item in declaration:
+        merged.update(item if isinstance(item, dict) else {"fun": item})
+    return merged
+
+
+def test_what_salt_is_asked_to_do_on_a_real_controller(cloud, salt_cli):
+    """This host has no cinder-volume unit: check the states a controller would run."""
+    cloud.write_pillar(datera_pillar())
+    assert salt_cli.run("saltutil.sync_all", "refresh=True", minion_tgt="ctl2").returncode == 0
+    overrides = {"datera": {"lookup": {"manage_packages": True, "manage_services": True}}}
+    ret = salt_cli.run(
+        "state.show_sls", "datera.controller", f"pillar={overrides}", minion_tgt="ctl2"
+    )
+    assert ret.returncode == 0, ret.stdout
+    states = {
+        sid: state_args(next(v for k, v in decl.items() if not k.startswith("__")))
+        for sid, decl in ret.data.items()
+    }
+    assert states["datera-package-cinder-volume-pkg-installed"]["name"] == "cinder-volume"
+    service = states["datera-package-cinder-volume-service-dead"]
+    assert (service["fun"], service["name"], service["enable"]) == ("dead", "cinder-volume", False)
+    # the other controllers only check (and wait for) the resource, never create it
+    assert "datera-pacemaker-resource-exists" in states
+    assert "datera-pacemaker-resource-present" not in states
