@@ -84,7 +84,7 @@ version = ".".join(release.split(".")[:2])
 
 extensions = ["sphinx.ext.autodoc"]
 root_doc = "index"
-exclude_patterns = ["_build", "_generated", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_generated", "measured", "Thumbs.db", ".DS_Store"]
 templates_path = []
 html_static_path = []
 html_theme = "alabaster"
@@ -126,6 +126,8 @@ def _generate():
 
     if (GENERATED / "bench.rst").exists():
         body = ".. include:: /_generated/bench.rst\n"
+    elif (DOCS / "measured" / "bench.rst").exists():
+        body = MEASURED_NOTE + ".. include:: /measured/bench.rst\n"
     else:
         body = PERFORMANCE_PLACEHOLDER
     _write_if_changed(GENERATED / "performance.rst", body)
@@ -148,6 +150,14 @@ def _write_if_changed(path, text):
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         path.write_text(text, encoding="utf-8")
 
+
+MEASURED_NOTE = """\
+.. note::
+
+   This build ran no benchmark: below is the last full run recorded in the repository
+   (``docs/measured/``, written by ``tests/bench/run.sh`` and committed as it came out).
+
+"""
 
 PERFORMANCE_PLACEHOLDER = """\
 .. note::

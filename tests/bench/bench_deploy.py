@@ -1,0 +1,250 @@
+"""
+Parts 1, 2 and the deploy half of part 4: a real salt-master and N real salt-minions
+(bctl1 primary, bctl2..bctlN), ``salt-run state.orchestrate datera.deploy`` from a seed
+cinder.conf and an empty CIB, the idempotent re-run, and the floor (the same orchestration
+with no-op states), against the benchmark's own Datera API simulator.
+
+The master serves a copy of the formula taken when the benchmark starts (edits made to the
+working tree meanwhile do not change what is measured). Minions are started once and
+reused: N grows 1 -> 3 -> 6 -> 12 by adding minions to the one master; for each N the
+pillar names exactly N controllers, cinder.conf and the CIB are reset, one unmeasured
+deploy warms the new minions up, then each repetition measures a first deploy, its re-run
+(after Pacemaker's scheduler has started cinder-volume on one controller) and the floor.
+"""
+
+import os
+import secrets
+import time
+
+import pytest
+from saltfactories.utils import random_string
+
+from tests.bench import harness as h
+from tests.support.cloud import Cloud
+from tests.support.datera_sim import DateraSimulator
+
+SIZES = (1, 3) if h.QUICK else (1, 3, 6, 12)
+REPS = 1 if h.QUICK else 3
+PRIMARY = "bctl1"
+MINION_IDS = [f"bctl{i}" for i in range(1, max(SIZES) + 1)]
+QUIET = {"log_level_logfile": "warning"}  # Salt's default; debug logging would skew times
+
+
+@pytest.fixture(scope="module")
+def password():
+    return "Bench-" + secrets.token_urlsafe(18)  # never printed, not in tests/support/secrets
+
+
+@pytest.fixture(scope="module")
+def sim(password):
+    with DateraSimulator(host=h.SIM_HOST, https_port=0, users={"admin": password}) as server:
+        server.bench_connections = h.ConnectionCounter(server)
+        yield server
+
+
+@pytest.fixture(scope="module")
+def bench_master(salt_factories, tmp_path_factory):
+    root = tmp_path_factory.mktemp("bench-cloud")
+    files, formula = h.snapshot_tree(root / "state-tree")
+    floor_steps = h.floor_orchestration(files)
+    pillar_root = root / "pillar-tree"
+    pillar_root.mkdir()
+    factory = salt_factories.salt_master_daemon(
+        random_string("bench-master-"),
+        overrides={
+            "file_roots": {"base": [str(files)]},
+            "pillar_roots": {"base": [str(pillar_root)]},
+            "timeout": 30,
+            **QUIET,
+        },
+    )
+    factory.bench_root, factory.bench_pillar_root = root, pillar_root
+    factory.floor_steps = floor_steps
+    factory.formula = formula
+    factory.preflight_checks_cluster = (
+        "datera.healthy" in (files / "datera" / "preflight.sls").read_text()
+    )
+    with factory.started():
+        yield factory
+
+
+def _check(ret, what, password):
+    if ret.returncode != 0:
+        failed = h.failed_steps(ret)
+        raise AssertionError(
+            f"{what} failed (exit {ret.returncode}): "
+            + h.scrub(str(failed or ret.stdout[-3000:] or ret.stderr[-3000:]), password)
+        )
+
+
+def _one_rep(run_cli, cloud, sim, password):
+    counter = sim.bench_connections
+    cloud.reset()
+    h.reset_api(sim, counter)
+    v0, r0 = h.cib_version(cloud.cib_file), h.restart_requests(cloud.cib_file)
+    first, t_first, c_first = h.orchestrate(run_cli, "datera.deploy")
+    _check(first, "deploy", password)
+    api_first = h.api_usage(sim, counter)
+    v1, r1 = h.cib_version(cloud.cib_file), h.restart_requests(cloud.cib_file)
+    writes_first = h.cib_writes(v0, v1)
+    h.settle(cloud.cib_file, cloud.controllers)  # cinder-volume now runs on one controller
+    v1 = h.cib_version(cloud.cib_file)
+
+    h.reset_api(sim, counter)
+    again, t_again, c_again = h.orchestrate(run_cli, "datera.deploy")
+    _check(again, "re-run", password)
+    api_again = h.api_usage(sim, counter)
+    v2, r2 = h.cib_version(cloud.cib_file), h.restart_requests(cloud.cib_file)
+
+    floor, t_floor, c_floor = h.orchestrate(run_cli, "bench_floor.deploy")
+    _check(floor, "floor", password)
+    return {
+        "first": {
+            "seconds": round(t_first, 2),
+            "cpu_seconds": round(c_first, 2),
+            "load": os.getloadavg()[0],
+            "changes": h.count_changes(first),
+            "api": api_first,
+            "cib_writes": writes_first,
+            "restarts": r1 - r0,
+            "steps": h.step_durations(first),
+        },
+        "rerun": {
+            "seconds": round(t_again, 2),
+            "cpu_seconds": round(c_again, 2),
+            "changes": h.count_changes(again),
+            "api": api_again,
+            "cib_writes": h.cib_writes(v1, v2),
+            "cib_unchanged": v1 == v2,
+            "restarts": r2 - r1,
+            "steps": h.step_durations(again),
+        },
+        "floor": {
+            "seconds": round(t_floor, 2),
+            "cpu_seconds": round(c_floor, 2),
+            "steps": h.step_durations(floor),
+        },
+    }
+
+
+def _summary(n, reps, cold_seconds, start_seconds):
+    firsts = [r["first"] for r in reps]
+    reruns = [r["rerun"] for r in reps]
+    t_first = h.median([r["seconds"] for r in firsts])
+    t_rerun = h.median([r["seconds"] for r in reruns])
+    t_floor = h.median([r["floor"]["seconds"] for r in reps])
+    worst = max(reruns, key=lambda r: (r["changes"]["configuration"], r["api"]["logins"]))
+    return {
+        "n": n,
+        "reps": len(reps),
+        "minion_start_seconds": round(start_seconds, 1),
+        "cold_deploy_seconds": round(cold_seconds, 2),
+        "deploy_seconds": t_first,
+        "rerun_seconds": t_rerun,
+        "floor_seconds": t_floor,
+        "deploy_cpu_seconds": h.median([r["cpu_seconds"] for r in firsts]),
+        "rerun_cpu_seconds": h.median([r["cpu_seconds"] for r in reruns]),
+        "floor_cpu_seconds": h.median([r["floor"]["cpu_seconds"] for r in reps]),
+        "load_average_1min": [r["load"] for r in firsts],
+        "formula_over_floor": round(t_first / t_floor, 2) if t_floor else None,
+        "rerun_over_first": round(t_rerun / t_first, 3) if t_first else None,
+        "rerun_changes": max(r["changes"]["configuration"] for r in reruns),
+        "rerun_changes_all_steps": max(r["changes"]["all"] for r in reruns),
+        "rerun_changed_states": worst["changes"]["by_step"],
+        "rerun_api": worst["api"],
+        "rerun_logins_per_controller": max(r["api"]["logins"] for r in reruns) / n,
+        "rerun_writes_other_than_login": max(r["api"]["writes_other_than_login"] for r in reruns),
+        "rerun_cib_writes": max(r["cib_writes"] for r in reruns),
+        "rerun_restarts": max(r["restarts"] for r in reruns),
+        "first_changes": h.median([r["changes"]["configuration"] for r in firsts]),
+        "first_api": firsts[-1]["api"],
+        "first_cib_writes": h.median([r["cib_writes"] for r in firsts]),
+        "first_restarts": h.median([r["restarts"] for r in firsts]),
+        "deploy_steps_seconds": _median_steps([r["steps"] for r in firsts]),
+        "rerun_steps_seconds": _median_steps([r["steps"] for r in reruns]),
+        "floor_steps_seconds": _median_steps([r["floor"]["steps"] for r in reps]),
+        "runs": reps,
+    }
+
+
+def _median_steps(runs):
+    """``[[step id, median seconds]]`` in the first run's order."""
+    names = [name for name, _ in runs[0]] if runs else []
+    per_run = [dict(run) for run in runs]
+    return [[name, h.median([run.get(name) for run in per_run])] for name in names]
+
+
+def _smoke(salt_cli, sim):
+    """``salt bctl1 datera.smoke_test`` as an operator runs it: requests and connections."""
+    h.reset_api(sim, sim.bench_connections)
+    started = time.perf_counter()
+    ret = salt_cli.run("datera.smoke_test", minion_tgt=PRIMARY)
+    seconds = time.perf_counter() - started
+    usage = h.api_usage(sim, sim.bench_connections)
+    data = ret.data if isinstance(ret.data, dict) else {}
+    return {
+        "ok": ret.returncode == 0 and data.get("ok") is True,
+        "seconds": round(seconds, 2),
+        "module_counted_requests": data.get("requests"),
+        "api": usage,
+    }
+
+
+def bench_orchestration(bench_master, sim, password):
+    run_cli = bench_master.salt_run_cli(timeout=1800)
+    salt_cli = bench_master.salt_cli(timeout=600)
+    common = h.backend_pillar(password, sim.https_port, sim.ca_pem_path)
+    started = {}
+    sizes = {}
+    try:
+        for n in SIZES:
+            ids = MINION_IDS[:n]
+            cloud = Cloud(bench_master.bench_root, bench_master.bench_pillar_root, ids, PRIMARY)
+            h.write_pillar(cloud, common)
+            cloud.reset()
+            began = time.perf_counter()
+            for minion_id in ids:
+                if minion_id not in started:
+                    factory = bench_master.salt_minion_daemon(minion_id, overrides=QUIET)
+                    factory.start()
+                    started[minion_id] = factory
+            start_seconds = time.perf_counter() - began
+            cloud.reset()
+            cold, cold_seconds, _ = h.orchestrate(run_cli, "datera.deploy")  # warms new minions
+            _check(cold, f"N={n} warm-up deploy", password)
+            reps = []
+            for rep in range(REPS):
+                reps.append(_one_rep(run_cli, cloud, sim, password))
+                r = reps[-1]
+                print(
+                    f"[bench] N={n:<2} rep {rep + 1}/{REPS}: deploy {r['first']['seconds']:6.1f} s"
+                    f"  re-run {r['rerun']['seconds']:6.1f} s  floor {r['floor']['seconds']:6.1f} s"
+                    f"  (CPU {r['first']['cpu_seconds']:.0f}/{r['rerun']['cpu_seconds']:.0f}/"
+                    f"{r['floor']['cpu_seconds']:.0f} s, load {r['first']['load']:.1f})"
+                    f"  re-run changes {r['rerun']['changes']['configuration']}"
+                    f"  logins {r['first']['api']['logins']}/{r['rerun']['api']['logins']}",
+                    flush=True,
+                )
+            sizes[n] = _summary(n, reps, cold_seconds, start_seconds)
+        smoke = _smoke(salt_cli, sim)
+        usage = smoke["api"]
+        print(
+            f"[bench] salt {PRIMARY} datera.smoke_test: ok {smoke['ok']}, {usage['requests']} "
+            f"requests, {usage['logins']} logins, {usage['connections']} connections",
+            flush=True,
+        )
+    finally:
+        for factory in started.values():
+            factory.terminate()
+
+    h.save(
+        "deploy",
+        {
+            "sizes": {str(n): s for n, s in sizes.items()},
+            "reps": REPS,
+            "floor_steps": bench_master.floor_steps,
+            "preflight_checks_cluster": bench_master.preflight_checks_cluster,
+            "formula": bench_master.formula,
+            "smoke_via_salt": smoke,
+        },
+    )

@@ -1,0 +1,348 @@
+"""
+What the benchmark parts share: sizes, where results go, the Datera backend pillar, a TCP
+connection counter on the simulator, the floor orchestration, reading orchestration output.
+"""
+
+import hashlib
+import inspect
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import threading
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from tests.support.cloud import LOADER_DIRS
+from tests.support.paths import REPO
+
+BENCH = Path(__file__).resolve().parent
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+OUT = Path(os.environ.get("BENCH_OUT") or REPO / "artifacts" / "bench-parts")
+
+SIM_HOST = "127.0.0.88"
+BACKEND = "datera"
+# The Datera stanza of the benchmark: the 7 keys the formula always writes for the newest
+# release (volume_driver, volume_backend_name, san_ip, san_login, san_password,
+# datera_volume_type_defaults, backend_host) plus 8 driver options: 15 keys.
+DRIVER_OPTIONS = {
+    "datera_503_timeout": 120,
+    "datera_503_interval": 5,
+    "datera_debug": False,
+    "datera_disable_profiler": True,
+    "use_chap_auth": False,
+    "san_thin_provision": True,
+    "reserved_percentage": 10,
+    "max_over_subscription_ratio": "20.0",
+}
+LOGIN_PATHS = ("/v2.2/login", "/v2.1/login")
+WRITE_METHODS = ("POST", "PUT", "DELETE", "PATCH")
+RESTART_COUNTER = "datera-restart-requests"  # _modules/datera_cib.py: RESTART_COUNTER
+
+
+def backend_pillar(password, port, ca_bundle):
+    backend = {
+        "san_ip": SIM_HOST,
+        "san_login": "admin",
+        "san_password": password,
+        "replica_count": 3,
+        "api": {"port": port, "ca_bundle": ca_bundle},
+    }
+    backend.update(DRIVER_OPTIONS)
+    return {"datera": {"backends": {BACKEND: backend}}}
+
+
+def write_pillar(cloud, common):
+    """``Cloud.write_pillar`` without starting the shared simulated clusters (when that
+    version of Cloud would): the benchmark's backend points at its own simulator."""
+    params = inspect.signature(cloud.write_pillar).parameters
+    kwargs = {"accept": False} if "accept" in params else {}
+    cloud.write_pillar(common, **kwargs)
+
+
+def save(part, data):
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"{part}.json").write_text(json.dumps(data, indent=2, sort_keys=True))
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def scrub(text, *secrets):
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "******")
+    return text
+
+
+# --- the simulator's side ------------------------------------------------------------------
+
+
+class ConnectionCounter:
+    """Counts the TCP connections the simulator accepts (each TLS session is one)."""
+
+    def __init__(self, sim):
+        self.accepted = 0
+        self._lock = threading.Lock()
+        for server in sim._servers:  # the simulator has no public hook for this
+            original = server.get_request
+
+            def counted(original=original):
+                conn = original()
+                with self._lock:
+                    self.accepted += 1
+                return conn
+
+            server.get_request = counted
+
+    def reset(self):
+        with self._lock:
+            self.accepted = 0
+
+
+def api_usage(sim, counter):
+    """Requests by method, logins, other writes, sessions and TCP connections since the last
+    reset of ``sim`` and ``counter``."""
+    with sim._log_lock:
+        log = list(sim.log)
+    by_method = {}
+    for entry in log:
+        by_method[entry["method"]] = by_method.get(entry["method"], 0) + 1
+    logins = sum(1 for e in log if e["method"] == "PUT" and e["path"] in LOGIN_PATHS)
+    writes = [
+        f"{e['method']} {e['path']}"
+        for e in log
+        if e["method"] in WRITE_METHODS and e["path"] not in LOGIN_PATHS
+    ]
+    tokens = {e["headers"].get("auth-token") for e in log} - {None}
+    return {
+        "requests": len(log),
+        "by_method": by_method,
+        "logins": logins,
+        "writes_other_than_login": len(writes),
+        "writes": sorted(set(writes)),
+        "sessions_used": len(tokens),
+        "connections": counter.accepted,
+    }
+
+
+def reset_api(sim, counter):
+    sim.reset_counts()
+    counter.reset()
+
+
+# --- the orchestration's side ----------------------------------------------------------------
+
+
+def snapshot_tree(root):
+    """A file_roots dir holding a *copy* of the formula (SLS + loader dirs), so that edits
+    made to the working tree while the benchmark runs do not change what it measures.
+    Returns ``(root, {"sha256": of the copied files, "git_head", "uncommitted": paths})``."""
+    root.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    for name in ("datera",) + LOADER_DIRS:
+        if (REPO / name).exists():
+            shutil.copytree(
+                REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return root, {"sha256": digest.hexdigest(), **git_state(("datera",) + LOADER_DIRS)}
+
+
+def git_state(paths=()):
+    """The commit checked out and the uncommitted changes under ``paths``, right now."""
+
+    def git(*args):
+        try:
+            return subprocess.run(
+                ["git", *args], cwd=REPO, capture_output=True, text=True, check=True
+            ).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return None
+
+    changed = git("status", "--porcelain", "--", *paths) or ""
+    return {
+        "git_head": git("rev-parse", "--short", "HEAD"),
+        "uncommitted": sorted(line[3:] for line in changed.splitlines()),
+    }
+
+
+def floor_orchestration(files):
+    """Write ``bench_floor/{deploy,noop,changed}.sls`` into the file_roots dir ``files``.
+
+    ``deploy.sls`` is ``files``' datera/deploy.sls with every ``sls:`` replaced by a no-op SLS (the
+    cinder.conf steps by one that reports a change, so the onchanges restart step runs as
+    in a first deploy): the same steps, targets, requisites and order, no formula work.
+    """
+    target = files / "bench_floor"
+    target.mkdir(exist_ok=True)
+    for name in ("noop.sls", "changed.sls"):
+        (target / name).write_text((BENCH / "floor" / name).read_text())
+    source = (files / "datera" / "deploy.sls").read_text()
+
+    def floor_sls(match):
+        noop = "bench_floor.changed" if match.group(2) == "config" else "bench_floor.noop"
+        return match.group(1) + noop
+
+    floor, count = re.subn(r"(-\s+sls:\s+)\{\{\s*tplroot\s*\}\}\.([\w.]+)", floor_sls, source)
+    steps = len(re.findall(r"^\s+salt\.state:\s*$", source, re.M))
+    if count != steps:
+        raise RuntimeError(f"floor: {count} sls lines replaced for {steps} salt.state steps")
+    (target / "deploy.sls").write_text(
+        "{#- Generated by tests/bench/harness.py from datera/deploy.sls: the floor. #}\n" + floor
+    )
+    return steps
+
+
+def tree_cpu_seconds():
+    """CPU seconds used so far by this process's descendants (salt-master, salt-minions and
+    their job processes, salt-run): robust to other tenants of a shared machine, unlike wall
+    time. Live and zombie descendants count their own time and their reaped children's;
+    children this process reaped count through its own cutime/cstime. The simulator's
+    threads (this process's own time) are left out."""
+    procs = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        fields = data[data.rindex(")") + 2 :].split()
+        ticks = [int(x) for x in fields[11:15]]  # utime stime cutime cstime
+        procs[int(name)] = (int(fields[1]), sum(ticks[:2]), sum(ticks[2:]))
+    me = os.getpid()
+    children = {}
+    for pid, (ppid, _, _) in procs.items():
+        children.setdefault(ppid, []).append(pid)
+    total = procs.get(me, (0, 0, 0))[2]
+    stack = list(children.get(me, []))
+    while stack:
+        pid = stack.pop()
+        total += procs[pid][1] + procs[pid][2]
+        stack.extend(children.get(pid, []))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def orchestrate(run_cli, sls, *args):
+    """``(ret, wall seconds, CPU seconds of the master, minions and salt-run)``."""
+    cpu = tree_cpu_seconds()
+    started = time.perf_counter()
+    ret = run_cli.run("state.orchestrate", sls, *args)
+    wall = time.perf_counter() - started
+    return ret, wall, tree_cpu_seconds() - cpu
+
+
+def output(ret):
+    """The orchestration's JSON output. salt-run prints "No minions matched the target..."
+    once per step whose target matched nothing (no computes, no other controllers at N=1)
+    before the JSON; saltfactories strips only the first of those lines."""
+    if ret.data is not None:
+        return ret.data
+    text = ret.stdout or ""
+    start = text.find("{")
+    if start < 0:
+        return {}
+    try:
+        return json.JSONDecoder().raw_decode(text[start:])[0]
+    except ValueError:
+        return {}
+
+
+def steps(ret):
+    """The orchestration's step returns keyed by state id ({} if the output is not JSON)."""
+    data = output(ret) or {}
+    data = data.get("data", data) if isinstance(data, dict) else {}
+    chunks = next(iter(data.values()), {}) if data else {}
+    if not isinstance(chunks, dict):
+        return {}
+    return {c["__id__"]: c for c in chunks.values() if isinstance(c, dict) and "__id__" in c}
+
+
+def minion_states(step):
+    """``{minion: {state key: state return}}`` of one salt.state step."""
+    changes = step.get("changes") or {}
+    ret = changes.get("ret") if isinstance(changes, dict) else None
+    return {m: s for m, s in (ret or {}).items() if isinstance(s, dict)}
+
+
+# module.run's saltutil calls always report their return as a change; they are not changes
+# to a node's configuration (the integration tests leave them out for the same reason)
+NOT_CONFIGURATION = ("datera-deploy-refresh", "datera-deploy-sync")
+
+
+def count_changes(ret):
+    """Changed states per step, from the orchestration's JSON output."""
+    by_step, configuration, total = {}, 0, 0
+    for step_id, step in steps(ret).items():
+        changed = [
+            f"{minion}:{state.get('__id__', key)}"
+            for minion, states in minion_states(step).items()
+            for key, state in states.items()
+            if isinstance(state, dict) and state.get("changes")
+        ]
+        if not minion_states(step) and step.get("changes"):
+            changed = ["(step)"]
+        by_step[step_id] = changed
+        total += len(changed)
+        if not step_id.startswith(NOT_CONFIGURATION):
+            configuration += len(changed)
+    return {"configuration": configuration, "all": total, "by_step": by_step}
+
+
+def step_durations(ret):
+    """``[[step id, seconds]]`` per orchestration step (Salt's own ``duration``), in run
+    order (a list: the JSON files are written with sorted keys)."""
+    ordered = sorted(steps(ret).values(), key=lambda c: c.get("__run_num__", 0))
+    return [[c["__id__"], round(float(c.get("duration") or 0) / 1000, 2)] for c in ordered]
+
+
+def failed_steps(ret):
+    return {
+        step_id: str(step.get("comment"))[:300]
+        for step_id, step in steps(ret).items()
+        if step.get("result") is False
+    }
+
+
+# --- the CIB -------------------------------------------------------------------------------
+
+
+def cib_version(cib_file):
+    root = ET.parse(cib_file).getroot()
+    return {k: int(root.get(k, 0)) for k in ("admin_epoch", "epoch", "num_updates")}
+
+
+def restart_requests(cib_file, resource="p_cinder-volume"):
+    xpath = f".//primitive[@id='{resource}']/meta_attributes/nvpair[@name='{RESTART_COUNTER}']"
+    pairs = ET.parse(cib_file).getroot().findall(xpath)
+    return int(pairs[0].get("value")) if pairs else 0
+
+
+def settle(cib_file, nodes):
+    """The cluster acts on the CIB file: Pacemaker's scheduler (crm_simulate, every node up)
+    starts the resource and its result becomes the file's status, as a running cluster
+    records it -- so a re-run finds cinder-volume running on one controller, where a
+    changed cinder.conf would restart it."""
+    result = cib_file.with_name("cib-settled.xml")
+    args = ["crm_simulate", "--xml-file", str(cib_file), "--simulate", "--quorum", "true"]
+    args += ["--save-output", str(result)]
+    for node in nodes:
+        args += ["--node-up", node]
+    subprocess.run(args, check=True, capture_output=True)
+    os.replace(result, cib_file)
+
+
+def cib_writes(before, after):
+    """Configuration writes between two CIB versions (each write bumps ``epoch``, or
+    ``admin_epoch`` with ``epoch`` reset)."""
+    if after["admin_epoch"] != before["admin_epoch"]:
+        return max(1, after["admin_epoch"] - before["admin_epoch"])
+    return after["epoch"] - before["epoch"]

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The benchmarks of issue 8, one command: bash tests/bench/run.sh [--quick]
+#   part 1  deploy wall time for N = 1, 3, 6, 12 controllers (real master + minions), the floor
+#   part 2  the idempotent re-run: changes, Datera requests, CIB writes, restarts, time
+#   part 3  cinder.conf edit: the formula's editor vs Salt's ini.set_option / options_present
+#   part 4  the Datera API client: requests and TCP connections with and without reuse
+# Prints the tables and the targets (pass/MISS), writes artifacts/bench.json,
+# docs/_generated/bench.rst and the full pytest log artifacts/bench.log.
+# --quick: N = 1, 3, one repetition, 3 runs of ini.set_option, no ini.options_present.
+# Exit status: 0 when every part ran (a missed target is reported, not an error), 1 otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+QUICK=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) QUICK=1 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument $arg (use --quick)" >&2; exit 2 ;;
+  esac
+done
+
+if ! .venv/bin/python -c 'import saltfactories, salt, trustme' 2>/dev/null \
+   || ! command -v cibadmin >/dev/null; then
+  bash tests/setup.sh
+fi
+
+PARTS=artifacts/bench-parts
+LOG=artifacts/bench.log
+rm -rf "$PARTS"
+mkdir -p "$PARTS"
+read -r L1 L5 L15 _ < /proc/loadavg
+started=$(date +%s.%N)
+
+set +e
+BENCH_QUICK=$QUICK BENCH_OUT=$PARTS .venv/bin/python -m pytest \
+  tests/bench/bench_api.py tests/bench/bench_conf_edit.py tests/bench/bench_deploy.py \
+  -p no:cacheprovider -s -q --timeout=0 \
+  -o python_files='bench_*.py' -o python_functions='bench_*' 2>&1 \
+  | tee "$LOG" | grep --line-buffered -E '\[bench\]|[0-9]+ (passed|failed|errors?)\b' \
+  | sed -u 's/^.*\[bench\]/[bench]/'
+status=${PIPESTATUS[0]}
+set -e
+
+total=$(echo "$(date +%s.%N) - $started" | bc)
+report_args=(--parts "$PARTS" --json artifacts/bench.json --rst docs/_generated/bench.rst
+             --total-seconds "$total" --load-at-start "$L1" "$L5" "$L15")
+[ "$QUICK" = 1 ] && report_args+=(--quick)
+.venv/bin/python -m tests.bench.report "${report_args[@]}" || status=1
+if [ "$status" != 0 ]; then
+  echo "run.sh: a benchmark part failed; see $LOG" >&2
+  exit 1
+fi
