@@ -1,5 +1,6 @@
 {#- Orchestration: salt-run state.orchestrate datera.deploy [test=True]
-    1. refresh pillar everywhere, then the formula's modules on every node with a datera:role;
+    1. on every minion, refresh pillar and, where a node has a datera:role, sync the
+       formula's modules (one job per minion);
     2. pre-flight on every controller (valid pillar, cinder's driver imports, the Datera
        cluster answers) — before anything changes anywhere;
     3. the primary controller: cinder.conf, then its own states (volume types, ...);
@@ -15,22 +16,14 @@
 {%- set preflight_passed = {'datera_orchestration': {'preflight_passed': True}} %}
 
 {#- Pillar targeting uses each minion's pillar in memory: refresh it first, everywhere,
-    so a node given (or relieved of) a datera:role by a pillar edit is targeted right.
-    Neither step changes a node's configuration: both run even in a dry run. #}
-datera-deploy-refresh-pillar:
+    so a node given (or relieved of) a datera:role by a pillar edit is targeted right; the
+    same job syncs the formula's modules where a node has a role. It changes no node's
+    configuration: it runs even in a dry run. #}
+datera-deploy-refresh:
   salt.state:
     - tgt: '*'
     - sls: {{ tplroot }}.refresh
     - test: false
-
-datera-deploy-sync:
-  salt.state:
-    - tgt: 'I@datera:role:*'
-    - tgt_type: compound
-    - sls: {{ tplroot }}.sync
-    - test: false
-    - require:
-      - salt: datera-deploy-refresh-pillar
 
 datera-deploy-preflight:
   salt.state:
@@ -38,7 +31,7 @@ datera-deploy-preflight:
     - tgt_type: compound
     - sls: {{ tplroot }}.preflight
     - require:
-      - salt: datera-deploy-sync
+      - salt: datera-deploy-refresh
 
 datera-deploy-primary-config:
   salt.state:
@@ -58,16 +51,8 @@ datera-deploy-primary:
     - require:
       - salt: datera-deploy-primary-config
 
-datera-deploy-controllers-config:
-  salt.state:
-    - tgt: {{ others | yaml_dquote }}
-    - tgt_type: compound
-    - sls: {{ tplroot }}.config
-    - pillar: {{ preflight_passed | json }}
-    - expect_minions: false
-    - require:
-      - salt: datera-deploy-primary
-
+{#- One job per controller: controller.sls holds cinder.conf (with its restart) and the
+    check that the primitive exists. #}
 datera-deploy-controllers:
   salt.state:
     - tgt: {{ others | yaml_dquote }}
@@ -76,7 +61,7 @@ datera-deploy-controllers:
     - pillar: {{ preflight_passed | json }}
     - expect_minions: false
     - require:
-      - salt: datera-deploy-controllers-config
+      - salt: datera-deploy-primary
 
 datera-deploy-computes:
   salt.state:

@@ -1,7 +1,22 @@
-{#- Not a change to the node's configuration: bring the formula's modules (and pillar) up
-    to date. The orchestration runs it even in a dry run (test: False), as Salt's own
-    highstate does, so the dry run renders with the current modules. #}
-datera-sync-all:
+{#- Not a change to the node's configuration: bring the formula's minion-side modules
+    (_modules, _states, _utils) up to date. Each sync reports a change only when a file was
+    added, updated or removed, and the minion reloads its modules only then: a re-run that
+    has nothing to sync reports no change and reloads nothing. The orchestration's refresh
+    step includes it on every node with a datera:role (even in a dry run, as Salt's own
+    highstate syncs, so the dry run renders with the current modules). #}
+{%- set kinds = ('modules', 'states', 'utils') %}
+{%- for kind in kinds %}
+
+datera-sync-{{ kind }}:
+  saltutil.sync_{{ kind }}:
+    - refresh: false
+{%- endfor %}
+
+datera-sync-reload-modules:
   module.run:
-    - saltutil.sync_all:
-      - refresh: true
+    - saltutil.refresh_modules:
+      - async: false
+    - onchanges:
+{%- for kind in kinds %}
+      - saltutil: datera-sync-{{ kind }}
+{%- endfor %}

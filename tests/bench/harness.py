@@ -177,8 +177,8 @@ def floor_orchestration(files):
     """Write ``bench_floor/{deploy,noop,changed}.sls`` into the file_roots dir ``files``.
 
     ``deploy.sls`` is ``files``' datera/deploy.sls with every ``sls:`` replaced by a no-op SLS (the
-    cinder.conf steps by one that reports a change, so the onchanges restart step runs as
-    in a first deploy): the same steps, targets, requisites and order, no formula work.
+    cinder.conf steps by one that reports a change, as they do in a first deploy): the same
+    steps, targets, requisites and order, no formula work.
     """
     target = files / "bench_floor"
     target.mkdir(exist_ok=True)
@@ -187,7 +187,8 @@ def floor_orchestration(files):
     source = (files / "datera" / "deploy.sls").read_text()
 
     def floor_sls(match):
-        noop = "bench_floor.changed" if match.group(2) == "config" else "bench_floor.noop"
+        writes_conf = match.group(2) in ("config", "controller")  # the cinder.conf steps
+        noop = "bench_floor.changed" if writes_conf else "bench_floor.noop"
         return match.group(1) + noop
 
     floor, count = re.subn(r"(-\s+sls:\s+)\{\{\s*tplroot\s*\}\}\.([\w.]+)", floor_sls, source)
@@ -273,9 +274,10 @@ def minion_states(step):
     return {m: s for m, s in (ret or {}).items() if isinstance(s, dict)}
 
 
-# module.run's saltutil calls always report their return as a change; they are not changes
-# to a node's configuration (the integration tests leave them out for the same reason)
-NOT_CONFIGURATION = ("datera-deploy-refresh", "datera-deploy-sync")
+# the pillar refresh (a module.run) always reports its return as a change; it is not a
+# change to a node's configuration (the integration tests leave it out for the same reason).
+# The module sync in the same step reports a change only when a file was synced: counted.
+NOT_CONFIGURATION = ("datera-refresh-pillar",)
 
 
 def count_changes(ret):
@@ -292,8 +294,7 @@ def count_changes(ret):
             changed = ["(step)"]
         by_step[step_id] = changed
         total += len(changed)
-        if not step_id.startswith(NOT_CONFIGURATION):
-            configuration += len(changed)
+        configuration += sum(1 for c in changed if c.rpartition(":")[2] not in NOT_CONFIGURATION)
     return {"configuration": configuration, "all": total, "by_step": by_step}
 
 

@@ -117,7 +117,7 @@ def targets(deploy, conf, quick):
             worst("rerun_changes"),
             0,
             worst("rerun_changes") == 0,
-            "configuration states; refresh/sync steps' module.run returns left out",
+            "every state but the pillar refresh (module.run's return)",
         )
         logins = worst("rerun_logins_per_controller")
         add(
@@ -274,7 +274,7 @@ def tables(deploy, conf, api):
                 [
                     "N",
                     "changes",
-                    "changes incl. refresh/sync",
+                    "changes incl. pillar refresh",
                     "logins",
                     "logins/controller",
                     "requests by method",
@@ -285,8 +285,8 @@ def tables(deploy, conf, api):
                 ],
                 rows,
                 [
-                    "changes: changed states in the orchestration's JSON output, the refresh and "
-                    "sync steps (module.run, always 'changed') left out; CIB writes: epoch moves; "
+                    "changes: changed states in the orchestration's JSON output, the pillar "
+                    "refresh (module.run, always 'changed') left out; CIB writes: epoch moves; "
                     "restarts: the resource's datera-restart-requests",
                     "the floor (the same jobs doing nothing) bounds re-run/deploy from below: "
                     "floor/deploy = "

@@ -9,7 +9,7 @@
 # --quick: N = 1, 3, one repetition, 3 runs of ini.set_option, no ini.options_present.
 # Exit status: 0 when every part ran (a missed target is reported, not an error), 1 otherwise.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$(readlink -f "$0")")/../.."
 
 QUICK=0
 for arg in "$@"; do

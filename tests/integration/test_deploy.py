@@ -1,5 +1,7 @@
 """The walking skeleton end to end: real master, three controllers, real orchestration."""
 
+import pathlib
+
 import pytest
 
 from tests.support import secrets
@@ -61,11 +63,37 @@ def test_deploy_writes_same_stanza_everywhere_and_converges(fresh, salt_run_cli)
     state_steps = [
         step
         for step in steps
-        if not step.startswith(("datera-deploy-sync", "datera-deploy-refresh"))
+        if step != "datera-deploy-refresh"  # reloading pillar is the one reported action
     ]
     assert {step: steps[step]["changes"] for step in state_steps} == {s: {} for s in state_steps}
     assert {m: fresh.conf_file(m).stat().st_mtime_ns for m in fresh.controllers} == mtimes
     assert PASSWORD not in again.stdout and PASSWORD not in ret.stdout
+
+
+def by_id(ret):
+    """A state.apply return, keyed by state id."""
+    return {chunk["__id__"]: chunk for chunk in ret.data.values()}
+
+
+def test_sync_changes_and_reloads_only_when_a_file_was_synced(cloud, salt_cli):
+    cloud.write_pillar(datera_pillar())
+    extmods = salt_cli.run("config.get", "extension_modules", minion_tgt="ctl2").data
+    extmods = pathlib.Path(extmods)
+    assert salt_cli.run("state.apply", "datera.sync", minion_tgt="ctl2").returncode == 0
+    (extmods / "modules" / "datera_conf.py").unlink()  # as if the master had a new module
+
+    synced = by_id(salt_cli.run("state.apply", "datera.sync", minion_tgt="ctl2"))
+    assert synced["datera-sync-modules"]["changes"] == {"modules": ["modules.datera_conf"]}
+    assert synced["datera-sync-states"]["changes"] == synced["datera-sync-utils"]["changes"] == {}
+    assert synced["datera-sync-reload-modules"]["result"] is True
+    assert synced["datera-sync-reload-modules"]["changes"]  # the reload ran
+    assert (extmods / "modules" / "datera_conf.py").is_file()
+    functions = salt_cli.run("sys.list_functions", "datera_conf", minion_tgt="ctl2")
+    assert "datera_conf.check" in functions.data
+
+    again = by_id(salt_cli.run("state.apply", "datera.sync", minion_tgt="ctl2"))
+    assert {sid: chunk["changes"] for sid, chunk in again.items()} == {sid: {} for sid in again}
+    assert "onchanges" in again["datera-sync-reload-modules"]["comment"]  # not run: nothing synced
 
 
 def orchestration_steps(ret):
@@ -80,9 +108,9 @@ def test_primary_runs_before_the_others(fresh, salt_run_cli):
     assert ret.returncode == 0, ret.stdout
     steps = orchestration_steps(ret)
     order = sorted(steps, key=lambda step: steps[step]["__run_num__"])
-    assert order.index("datera-deploy-primary") < order.index("datera-deploy-controllers-config")
+    assert order.index("datera-deploy-primary") < order.index("datera-deploy-controllers")
     assert set(steps["datera-deploy-primary-config"]["changes"]["ret"]) == {"ctl1"}
-    assert set(steps["datera-deploy-controllers-config"]["changes"]["ret"]) == {"ctl2", "ctl3"}
+    assert set(steps["datera-deploy-controllers"]["changes"]["ret"]) == {"ctl2", "ctl3"}
     primary_written = fresh.conf_file("ctl1").stat().st_mtime_ns
     assert all(fresh.conf_file(m).stat().st_mtime_ns > primary_written for m in ("ctl2", "ctl3"))
 
@@ -98,8 +126,8 @@ def test_failing_primary_leaves_the_others_untouched(fresh, salt_run_cli):
     steps = orchestration_steps(ret)
     assert steps["datera-deploy-primary-config"]["result"] is False
     assert "does not exist" in str(steps["datera-deploy-primary-config"]["changes"])
-    assert steps["datera-deploy-controllers-config"]["result"] is False
-    assert "requisite failed" in steps["datera-deploy-controllers-config"]["comment"]
+    assert steps["datera-deploy-controllers"]["result"] is False
+    assert "requisite failed" in steps["datera-deploy-controllers"]["comment"]
     assert {m: fresh.conf_file(m).read_bytes() for m in ("ctl2", "ctl3")} == before
 
 
@@ -172,7 +200,7 @@ def test_one_failing_controller_does_not_stop_the_others(fresh, salt_run_cli):
     ctl3_dir.rmdir()
     ret = orchestrate(salt_run_cli)
     assert ret.returncode != 0
-    step = orchestration_steps(ret)["datera-deploy-controllers-config"]
+    step = orchestration_steps(ret)["datera-deploy-controllers"]
     assert step["result"] is False and "ctl3" in step["comment"] and "ctl2" not in step["comment"]
     for minion_id in ("ctl1", "ctl2"):
         assert "[datera]\n" in fresh.conf_file(minion_id).read_text()

@@ -72,7 +72,7 @@ def restarted_on(ret):
     """The controllers whose config step restarted cinder-volume through Pacemaker."""
     steps = orchestration_steps(ret)
     nodes = []
-    for step in ("datera-deploy-primary-config", "datera-deploy-controllers-config"):
+    for step in ("datera-deploy-primary-config", "datera-deploy-controllers"):
         for minion_id, states in (steps[step]["changes"].get("ret") or {}).items():
             if any(
                 s["__id__"] == "datera-pacemaker-cinder-volume-restarted" and s["changes"]
