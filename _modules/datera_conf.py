@@ -10,7 +10,6 @@ one controller cannot lose an update.
 :depends: nothing beyond Salt
 """
 
-import difflib
 import fcntl
 import grp
 import logging
@@ -218,12 +217,8 @@ def _keys(section):
 
 
 def masked_diff(old_text, new_text, path):
-    lines = difflib.unified_diff(
-        old_text.splitlines(keepends=True),
-        new_text.splitlines(keepends=True),
-        fromfile=path,
-        tofile=path,
-        n=2,
+    lines = __utils__["datera_diff.unified"](
+        old_text.splitlines(keepends=True), new_text.splitlines(keepends=True), path, 2
     )
     return "".join(
         line if line.startswith(("---", "+++", "@@")) else mask_line(line) for line in lines

@@ -1,11 +1,10 @@
 """cinder.conf files written by the formula's own editor, for the fidelity clients to read."""
 
-from tests.support.loaders import load
+from tests.support.loaders import load, utils_dunder
 from tests.support.paths import CINDER_SAMPLE
 
 datera_conf = load("modules", "datera_conf")
 datera_pillar = load("modules", "datera_pillar")
-datera_ini = load("utils", "datera_ini")
 
 
 def write_conf(path, pillar, seed=None):
@@ -15,9 +14,6 @@ def write_conf(path, pillar, seed=None):
     datera_conf.__salt__ = {
         "datera_pillar.settings": lambda reveal=False: datera_pillar.normalise(pillar)
     }
-    datera_conf.__utils__ = {
-        "datera_ini.parse": datera_ini.parse,
-        "datera_ini.split_list": datera_ini.split_list,
-    }
+    datera_conf.__utils__ = utils_dunder()
     datera_conf.apply(str(path))
     return path

@@ -10,13 +10,12 @@ import sys
 
 import yaml
 
-from tests.support.loaders import load
+from tests.support.loaders import load, utils_dunder
 
 
 def editor(pillar_files):
     datera_conf = load("modules", "datera_conf")
     datera_pillar = load("modules", "datera_pillar")
-    datera_ini = load("utils", "datera_ini")
 
     turn = {"next": 0}
 
@@ -27,10 +26,7 @@ def editor(pillar_files):
             return datera_pillar.normalise(yaml.safe_load(handle)["datera"])
 
     datera_conf.__salt__ = {"datera_pillar.settings": settings}
-    datera_conf.__utils__ = {
-        "datera_ini.parse": datera_ini.parse,
-        "datera_ini.split_list": datera_ini.split_list,
-    }
+    datera_conf.__utils__ = utils_dunder()
     return datera_conf
 
 

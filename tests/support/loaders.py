@@ -16,3 +16,17 @@ def load(kind, name):
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def utils_dunder():
+    """``__utils__`` for the formula's modules outside Salt: every public function of the
+    formula's ``_utils`` modules, named ``<module>.<function>`` as Salt's loader names them."""
+    functions = {}
+    for path in sorted((REPO / "_utils").glob("*.py")):
+        module = load("utils", path.stem)
+        functions.update(
+            (f"{path.stem}.{name}", value)
+            for name, value in vars(module).items()
+            if callable(value) and not name.startswith("_") and value.__module__ == module.__name__
+        )
+    return functions

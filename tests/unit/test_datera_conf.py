@@ -6,12 +6,11 @@ import stat
 import pytest
 from salt.exceptions import CommandExecutionError
 
-from tests.support.loaders import load
+from tests.support.loaders import load, utils_dunder
 from tests.support.paths import CINDER_SAMPLE
 
 datera_conf = load("modules", "datera_conf")
 datera_pillar = load("modules", "datera_pillar")
-datera_ini = load("utils", "datera_ini")
 
 PASSWORD = "s3cr3t-Pa$$"
 
@@ -40,10 +39,7 @@ def configure_loader_modules(datera_pillar_data):
     return {
         datera_conf: {
             "__salt__": {"datera_pillar.settings": settings},
-            "__utils__": {
-                "datera_ini.parse": datera_ini.parse,
-                "datera_ini.split_list": datera_ini.split_list,
-            },
+            "__utils__": utils_dunder(),
             "__opts__": {"test": False},
         }
     }

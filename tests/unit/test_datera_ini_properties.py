@@ -7,13 +7,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from salt.exceptions import CommandExecutionError
 
-from tests.support.loaders import load
+from tests.support.loaders import load, utils_dunder
 
 datera_conf = load("modules", "datera_conf")
 datera_ini = load("utils", "datera_ini")
 datera_pillar = load("modules", "datera_pillar")
 
-UTILS = {"datera_ini.parse": datera_ini.parse, "datera_ini.split_list": datera_ini.split_list}
+UTILS = utils_dunder()
 
 # Lines an operator's cinder.conf may hold: comments, blanks, options, other sections,
 # CRLF endings, odd bytes (decoded with surrogateescape as the module reads files).
