@@ -258,7 +258,13 @@ class Bed:
         for secret in self.secrets:
             if secret in text:
                 raise SystemExit(f"a password appears in the output of {tool} {args}: stopping")
-        return proc.returncode, f"$ {shown or shell_join([tool, *args])}\n{text}"
+        return proc.returncode, f"$ {shown or shell_join([tool, *map(mask_arg, args)])}\n{text}"
+
+
+def mask_arg(arg):
+    """A ``key=value`` argument as the docs show it: the value of a password masked."""
+    key, sep, _ = str(arg).partition("=")
+    return f"{key}=******" if sep and "password" in key.lower() else arg
 
 
 def shell_join(argv):

@@ -23,7 +23,8 @@ import yaml
 from saltfactories.utils.functional import Loaders
 
 from tests.bench import harness as h
-from tests.support.paths import CINDER_SAMPLE, REPO
+from tests.support.loaders import masterless_overrides
+from tests.support.paths import CINDER_SAMPLE
 
 FORMULA_RUNS = 25
 SET_OPTION_RUNS = 3 if h.QUICK else 5
@@ -44,13 +45,7 @@ def loaders(salt_factories, tmp_path_factory):
     (pillar_root / "datera.sls").write_text(yaml.safe_dump(pillar))
     factory = salt_factories.salt_minion_daemon(
         "bench-conf-minion",
-        overrides={
-            "file_client": "local",
-            "pillar_roots": {"base": [str(pillar_root)]},
-            "module_dirs": [str(REPO / "_modules")],
-            "states_dirs": [str(REPO / "_states")],
-            "utils_dirs": [str(REPO / "_utils")],
-        },
+        overrides=masterless_overrides(pillar_root),
     )
     loaded = Loaders(factory.config.copy())
     loaded.bench_conf = conf

@@ -155,17 +155,18 @@ def snapshot_tree(root):
     return root, {"sha256": digest.hexdigest(), **git_state(("datera",) + LOADER_DIRS)}
 
 
+def git(*args):
+    """``git args`` in the repository: its output, or None where git cannot answer."""
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def git_state(paths=()):
     """The commit checked out and the uncommitted changes under ``paths``, right now."""
-
-    def git(*args):
-        try:
-            return subprocess.run(
-                ["git", *args], cwd=REPO, capture_output=True, text=True, check=True
-            ).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return None
-
     changed = git("status", "--porcelain", "--", *paths) or ""
     return {
         "git_head": git("rev-parse", "--short", "HEAD"),

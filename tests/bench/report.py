@@ -11,11 +11,10 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.paths import REPO
+from tests.bench import harness as h
 
 TARGETS = {
     "t3_over_t1": 2.0,
@@ -42,14 +41,6 @@ def _version(module):
 def machine(load_at_start=None):
     import salt.version
 
-    def git(*args):
-        try:
-            return subprocess.run(
-                ["git", *args], cwd=REPO, capture_output=True, text=True, check=True
-            ).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return None
-
     try:
         nproc = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
@@ -63,8 +54,8 @@ def machine(load_at_start=None):
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "load_average_start": load_at_start,
         "load_average_end": list(os.getloadavg()),
-        "git_commit": git("rev-parse", "--short", "HEAD"),
-        "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "git_commit": h.git("rev-parse", "--short", "HEAD"),
+        "git_dirty": bool(h.git("status", "--porcelain", "--untracked-files=no")),
     }
 
 

@@ -4,7 +4,7 @@ import pytest
 import yaml
 from saltfactories.utils.functional import Loaders
 
-from tests.support.paths import REPO
+from tests.support.loaders import masterless_overrides
 
 
 @pytest.fixture(scope="package")
@@ -25,13 +25,7 @@ def pillar_root(tmp_path):
 def minion_opts(salt_factories, minion_id, pillar_root):
     factory = salt_factories.salt_minion_daemon(
         minion_id,
-        overrides={
-            "file_client": "local",
-            "pillar_roots": {"base": [str(pillar_root)]},
-            "module_dirs": [str(REPO / "_modules")],
-            "states_dirs": [str(REPO / "_states")],
-            "utils_dirs": [str(REPO / "_utils")],
-        },
+        overrides=masterless_overrides(pillar_root),
     )
     return factory.config.copy()
 

@@ -30,3 +30,15 @@ def utils_dunder():
             if callable(value) and not name.startswith("_") and value.__module__ == module.__name__
         )
     return functions
+
+
+def masterless_overrides(pillar_root):
+    """Config overrides for a masterless salt-minion that loads the formula's modules from
+    the repository and its pillar from ``pillar_root``."""
+    return {
+        "file_client": "local",
+        "pillar_roots": {"base": [str(pillar_root)]},
+        "module_dirs": [str(REPO / "_modules")],
+        "states_dirs": [str(REPO / "_states")],
+        "utils_dirs": [str(REPO / "_utils")],
+    }
