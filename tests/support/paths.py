@@ -1,8 +1,9 @@
-"""Where things are: the repository, the shared reference material, the fixtures."""
+"""Where things are: the repository and its test fixtures (tests/fixtures/README.rst)."""
 
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-CINDER_SAMPLE = SHARED / "fixtures" / "cinder" / "cinder-29.0.0.conf.sample"
-FUEL_FIXTURES = SHARED / "fixtures" / "fuel"
+FIXTURES = REPO / "tests" / "fixtures"
+CINDER_SAMPLE = FIXTURES / "cinder" / "cinder-29.0.0.conf.sample"
+FUEL_FIXTURES = FIXTURES / "fuel"
+DATERA_FIXTURES = FIXTURES / "datera"

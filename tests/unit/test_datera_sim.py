@@ -13,7 +13,7 @@ import requests
 
 from tests.support.datera_sim import DateraSimulator
 from tests.support.datera_sim.errors import SESSION_MESSAGE
-from tests.support.paths import REPO, SHARED
+from tests.support.paths import DATERA_FIXTURES, REPO
 
 VOL_UUID = "9b0216bc-8aab-47f2-b746-843f497cb7a6"
 
@@ -186,7 +186,7 @@ def test_v21_and_v22_envelopes(sim):
     body = ok(c21.get("/app_instances"))
     assert set(body) == {"tenant", "path", "version", "data", "metadata"}
     assert body["metadata"] == {"total": 1} and body["version"] == "v2.1"
-    fixture = json.loads((SHARED / "fixtures/datera/test_api_21_ai_list.txt").read_text())
+    fixture = json.loads((DATERA_FIXTURES / "test_api_21_ai_list.txt").read_text())
     ai, real = body["data"][0], fixture["data"][0]
     assert set(real) <= set(ai), set(real) - set(ai)
     assert set(real["storage_instances"][0]) <= set(ai["storage_instances"][0])
@@ -199,7 +199,7 @@ def test_v21_and_v22_envelopes(sim):
 
 def test_api_schema_served_per_version(sim):
     v21 = ok(Client(sim, "v2.1").get("/api"))
-    fixture = json.loads((SHARED / "fixtures/datera/api_endpoint_21.txt").read_text())
+    fixture = json.loads((DATERA_FIXTURES / "api_endpoint_21.txt").read_text())
     assert v21 == fixture
     v22 = ok(Client(sim, "v2.2").get("/api"))["data"]
     props = v22["/app_instances"]["create"]["bodyParamSchema"]["properties"]

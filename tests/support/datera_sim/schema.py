@@ -1,7 +1,7 @@
 """
 The ``/vX/api`` endpoint schema: what the simulator serves and validates request bodies with.
 
-v2.1 is the product's own dump (``shared/fixtures/datera/api_endpoint_21.txt``), served as is.
+v2.1 is the product's own dump (``tests/fixtures/datera/api_endpoint_21.txt``), served as is.
 v2.2 is derived from it with the additions real v2.2 clients (cinder 29 on product 3.3) send
 and that the v2.1 schema forbids through ``additionalProperties: false`` [I]:
 
@@ -20,9 +20,9 @@ from functools import lru_cache
 
 import jsonschema
 
-from tests.support.paths import SHARED
+from tests.support.paths import DATERA_FIXTURES
 
-FIXTURE = SHARED / "fixtures" / "datera" / "api_endpoint_21.txt"
+FIXTURE = DATERA_FIXTURES / "api_endpoint_21.txt"
 METHOD_OPS = {"GET": "read", "POST": "create", "PUT": "update", "DELETE": "delete"}
 _REF = {
     "type": "object",
