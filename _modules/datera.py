@@ -358,7 +358,18 @@ def _transport_error(conn, method, path, err):
         return _tls_error(settings, err)
     if isinstance(err, requests.exceptions.Timeout):
         return f"{settings.where}: no answer within {settings.timeout:g} s ({method} {path})"
+    if _dropped(err):
+        return (
+            f"{settings.where}: connected, but the API closed the connection without answering "
+            f"{method} {path}; see the Datera cluster's logs"
+        )
     return f"{settings.where}: cannot connect: {conn.scrub(_reason(err))}"
+
+
+def _dropped(err):
+    """The server accepted the connection, then closed or reset it without a response."""
+    text = str(err)
+    return "RemoteDisconnected" in text or "Connection reset by peer" in text
 
 
 def _busy(resp):

@@ -268,8 +268,9 @@ def _atomic_write(path, text, mode, group):
     """Write ``text`` to ``path`` through a private temp file renamed into place."""
     directory = os.path.dirname(path)
     uid, gid = _ownership(group)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.")
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.")
         with os.fdopen(fd, "wb") as handle:
             os.fchown(handle.fileno(), uid, gid)
             os.fchmod(handle.fileno(), mode)
@@ -278,10 +279,11 @@ def _atomic_write(path, text, mode, group):
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except OSError as err:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
         raise CommandExecutionError(
             f"cannot write {path}: {err.strerror}; the previous file is unchanged"
         ) from None

@@ -115,12 +115,12 @@ FAULTS = (
     ),
     (
         "8",
-        "Writer killed (SIGKILL) mid-write of cinder.conf: old or new file, never partial",
+        "salt-call killed (SIGKILL) mid-write of cinder.conf: old or new file, never partial",
         (FT + "test_conf_faults.py::test_sigkill_mid_write_leaves_old_or_new_never_partial",),
     ),
     (
         "9",
-        "Two runs at once on one controller: no lost update, file valid",
+        "Two salt-call runs at once on one controller (shown to overlap): no lost update",
         (FT + "test_conf_faults.py::test_two_runs_at_once_lose_no_update",),
     ),
     (
@@ -134,9 +134,12 @@ FAULTS = (
     ),
     (
         "11",
-        "Disk full / unwritable cinder.conf directory: clear failure, old file intact",
+        "Disk full (a real full tmpfs) / directory unwritable for the minion's user: clear "
+        "failure, old file intact",
         (
             FT + "test_conf_faults.py::test_disk_full_fails_clearly_and_keeps_the_old_file",
+            FT + "test_conf_faults.py::"
+            "test_unwritable_directory_fails_clearly_and_keeps_the_old_file",
             UT + "test_datera_conf.py::test_missing_directory_is_clear",
         ),
     ),
@@ -164,9 +167,11 @@ FAULTS = (
     ),
     (
         "S",
-        "Secrets: no test password in any master/minion debug log or job cache; files 0640",
+        "Secrets: no test password, Datera session key or Keystone token in any master/minion "
+        "debug log or job return (checked at the end of every session that started a master: "
+        "a hit is an error of the run); files 0640",
         (
-            IT + "test_zz_no_secret_leak.py::test_no_password_in_logs_or_job_cache",
+            UT + "test_leak_scan.py::test_passwords_session_keys_and_tokens_are_found",
             UT + "test_datera_conf.py::test_write_is_atomic_with_mode_and_backup",
             UT + "test_datera_module.py::test_secrets_echoed_by_the_server_are_masked",
         ),

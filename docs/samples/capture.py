@@ -4,17 +4,17 @@ Capture the sample outputs of the deployment guide and the user guide from real 
 The outputs shown in the docs are never written by hand: this script builds the test bed
 described in ``docs/deployment.rst`` (a salt-master and the minions ``ctl1``-``ctl4`` and
 ``cmp1`` on loopback, each with its own files under ``--root``, one shared Pacemaker CIB
-file, the Datera API simulator on ``127.0.0.77`` and ``127.0.0.78`` port 17718 and the
-Keystone/Cinder simulator), runs every command the docs show, and writes each output to
-``docs/samples/<name>.txt``. The passwords are random per run and must not appear in any
-output (the formula masks them); the script stops if one does. From the repository root::
+file, the Datera API simulator on two addresses of this run's loopback block
+(``tests/support/net.py``), port 17718, and the Keystone/Cinder simulator), runs every
+command the docs show, and writes each output to ``docs/samples/<name>.txt``. The passwords
+are random per run and must not appear in any output (the formula masks them); the script
+stops if one does. From the repository root::
 
     .venv/bin/python docs/samples/capture.py            # about 10 minutes
     .venv/bin/python docs/samples/capture.py --no-demo  # without the demo (tests/demo)
 
-It needs ``.venv`` (``bash tests/setup.sh``) and Pacemaker's CLI, and the addresses
-127.0.0.77/78 with ports 14505-14506 and 17717-17718 free. Everything it starts is stopped
-at the end; ``--root`` (default ``/tmp/datera-testbed``) is removed first.
+It needs ``.venv`` (``bash tests/setup.sh``) and Pacemaker's CLI. Everything it starts is
+stopped at the end; ``--root`` (default ``/tmp/datera-testbed``) is removed first.
 """
 
 import argparse
@@ -38,12 +38,13 @@ SAMPLES = Path(__file__).resolve().parent
 BIN = REPO / ".venv" / "bin"
 sys.path.insert(0, str(REPO))
 
+from tests.support import net  # noqa: E402
 from tests.support.cloud import SEED_CINDER_CONF, empty_cib, state_tree  # noqa: E402
 from tests.support.datera_sim import DateraSimulator  # noqa: E402
 from tests.support.openstack_sim import OpenStackSimulator  # noqa: E402
 
-HOST = "127.0.0.77"
-HOST2 = "127.0.0.78"
+HOST = net.ip(77)
+HOST2 = net.ip(78)
 API_PORT = 17718
 HTTP_PORT = 17717
 NOISE = re.compile(
@@ -804,23 +805,18 @@ def scenarios(bed, with_demo):
     )
 
     if with_demo:
-        print("the demo (tests/demo)", flush=True)
+        print("the demo (tests/demo.sh)", flush=True)
         proc = subprocess.run(
-            [str(BIN / "python"), "-m", "pytest", "tests/demo", "-q", "-p", "no:cacheprovider"],
+            [str(BIN / "python"), "-m", "tests.support.demo"],
             cwd=REPO,
             capture_output=True,
             text=True,
             timeout=1800,
         )
-        lines = proc.stdout.splitlines()
-        start = next((i for i, line in enumerate(lines) if line.startswith("== salt-run")), None)
-        end = next((i for i, line in enumerate(lines) if line.startswith("== re-run")), None)
-        if start is not None and end is not None:
-            save("demo", "$ bash tests/demo.sh\n...\n" + "\n".join(lines[start : end + 1]) + "\n")
+        if proc.returncode == 0:
+            save("demo", "$ bash tests/demo.sh\n...\n" + proc.stdout)
         else:
-            print(
-                "  the demo printed no report; demo.txt not updated. Its output ended:", flush=True
-            )
+            print("  the demo failed; demo.txt not updated. Its output ended:", flush=True)
             print("\n".join((proc.stdout + proc.stderr).splitlines()[-30:]), flush=True)
 
 

@@ -16,6 +16,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from tests.support import net, orchestration
 from tests.support.cloud import LOADER_DIRS
 from tests.support.paths import REPO
 
@@ -23,7 +24,7 @@ BENCH = Path(__file__).resolve().parent
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 OUT = Path(os.environ.get("BENCH_OUT") or REPO / "artifacts" / "bench-parts")
 
-SIM_HOST = "127.0.0.88"
+SIM_HOST = net.ip(88)
 BACKEND = "datera"
 # The Datera stanza of the benchmark: the 7 keys the formula always writes for the newest
 # release (volume_driver, volume_backend_name, san_ip, san_login, san_password,
@@ -243,75 +244,38 @@ def orchestrate(run_cli, sls, *args):
 
 
 def output(ret):
-    """The orchestration's JSON output. salt-run prints "No minions matched the target..."
-    once per step whose target matched nothing (no computes, no other controllers at N=1)
-    before the JSON; saltfactories strips only the first of those lines."""
-    if ret.data is not None:
-        return ret.data
-    text = ret.stdout or ""
-    start = text.find("{")
-    if start < 0:
-        return {}
-    try:
-        return json.JSONDecoder().raw_decode(text[start:])[0]
-    except ValueError:
-        return {}
+    """The orchestration's JSON output (saltfactories decodes it unless salt-run printed
+    "No minions matched the target..." lines before it)."""
+    return ret.data if ret.data is not None else orchestration.decode(ret.stdout)
 
 
 def steps(ret):
     """The orchestration's step returns keyed by state id ({} if the output is not JSON)."""
-    data = output(ret) or {}
-    data = data.get("data", data) if isinstance(data, dict) else {}
-    chunks = next(iter(data.values()), {}) if data else {}
-    if not isinstance(chunks, dict):
-        return {}
-    return {c["__id__"]: c for c in chunks.values() if isinstance(c, dict) and "__id__" in c}
-
-
-def minion_states(step):
-    """``{minion: {state key: state return}}`` of one salt.state step."""
-    changes = step.get("changes") or {}
-    ret = changes.get("ret") if isinstance(changes, dict) else None
-    return {m: s for m, s in (ret or {}).items() if isinstance(s, dict)}
-
-
-# the pillar refresh (a module.run) always reports its return as a change; it is not a
-# change to a node's configuration (the integration tests leave it out for the same reason).
-# The module sync in the same step reports a change only when a file was synced: counted.
-NOT_CONFIGURATION = ("datera-refresh-pillar",)
+    return orchestration.steps(output(ret))
 
 
 def count_changes(ret):
     """Changed states per step, from the orchestration's JSON output."""
-    by_step, configuration, total = {}, 0, 0
-    for step_id, step in steps(ret).items():
-        changed = [
-            f"{minion}:{state.get('__id__', key)}"
-            for minion, states in minion_states(step).items()
-            for key, state in states.items()
-            if isinstance(state, dict) and state.get("changes")
-        ]
-        if not minion_states(step) and step.get("changes"):
-            changed = ["(step)"]
-        by_step[step_id] = changed
-        total += len(changed)
-        configuration += sum(1 for c in changed if c.rpartition(":")[2] not in NOT_CONFIGURATION)
-    return {"configuration": configuration, "all": total, "by_step": by_step}
+    data = output(ret)
+    by_step = {c["__id__"]: orchestration.changed_states(c) for c in orchestration.in_order(data)}
+    return {
+        "configuration": len(orchestration.configuration_changes(data)),
+        "all": sum(map(len, by_step.values())),
+        "by_step": by_step,
+    }
 
 
 def step_durations(ret):
     """``[[step id, seconds]]`` per orchestration step (Salt's own ``duration``), in run
     order (a list: the JSON files are written with sorted keys)."""
-    ordered = sorted(steps(ret).values(), key=lambda c: c.get("__run_num__", 0))
-    return [[c["__id__"], round(float(c.get("duration") or 0) / 1000, 2)] for c in ordered]
+    return [
+        [c["__id__"], round(float(c.get("duration") or 0) / 1000, 2)]
+        for c in orchestration.in_order(output(ret))
+    ]
 
 
 def failed_steps(ret):
-    return {
-        step_id: str(step.get("comment"))[:300]
-        for step_id, step in steps(ret).items()
-        if step.get("result") is False
-    }
+    return {k: v[:300] for k, v in orchestration.failed_steps(output(ret)).items()}
 
 
 # --- the CIB -------------------------------------------------------------------------------

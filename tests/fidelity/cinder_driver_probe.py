@@ -4,13 +4,19 @@ cinder.conf the way cinder-volume does, build the driver named by its ``volume_d
 drive it through a volume's life against whatever ``san_ip`` names (in the tests: the Datera
 simulator on <san_ip>:7718). Prints one JSON line with what each step returned.
 
+The driver lets dfs-sdk cache the cluster's schema in its default ``/tmp/.cached-schema``,
+shared by everything on the machine; the probe makes it cache in ``$DATERA_SDK_SCHEMA_LOC``
+instead (a fresh temporary file when that is unset).
+
 Usage: python cinder_driver_probe.py <cinder.conf> [<backend section>]
 """
 
 import collections
 import collections.abc
 import json
+import os
 import sys
+import tempfile
 import types
 import uuid
 
@@ -18,6 +24,7 @@ import uuid
 for _name in ("Mapping", "MutableMapping", "Sequence", "Iterable"):
     setattr(collections, _name, getattr(collections.abc, _name))
 
+import dfs_sdk  # noqa: E402
 from cinder import objects  # noqa: E402
 
 objects.register_all()
@@ -26,6 +33,7 @@ from cinder.volume import manager  # noqa: E402
 from oslo_config import cfg  # noqa: E402
 from oslo_utils import importutils  # noqa: E402
 
+SCHEMA_LOC = "DATERA_SDK_SCHEMA_LOC"
 PROJECT = "c0ffee00c0ffee00c0ffee00c0ffee00"
 CONNECTOR = {
     "ip": "172.28.41.5",
@@ -61,7 +69,24 @@ def ai_of(driver, volume):
     return plain(ai)
 
 
+def cache_schema_at(path):
+    """Every ``dfs_sdk.get_api`` call without a ``schema_loc`` (cinder's) caches at ``path``."""
+    get_api = dfs_sdk.get_api
+
+    def get_api_caching_at_path(*args, **kwargs):
+        kwargs.setdefault("schema_loc", path)
+        return get_api(*args, **kwargs)
+
+    dfs_sdk.get_api = get_api_caching_at_path
+
+
 def main(conf_file, backend="datera"):
+    with tempfile.TemporaryDirectory(prefix="cinder-driver-probe-") as tmp:
+        cache_schema_at(os.environ.get(SCHEMA_LOC) or os.path.join(tmp, "schema"))
+        probe(conf_file, backend)
+
+
+def probe(conf_file, backend):
     out = {}
     out["volume_driver"], driver = backend_driver(conf_file, backend)
     # cinder-volume's order: init_host (do_setup, check_for_setup_error), then

@@ -2,26 +2,30 @@
 The real Datera driver of cinder 29.0.0 (with dfs-sdk 1.2.27) against the simulator.
 
 The driver takes no port and no TLS options: the SDK connects to ``https://<san_ip>:7718``
-without verifying the certificate. So the simulator listens on 127.0.0.42:7718, an address
-of its own, and the driver runs in cinder's own virtualenv (``DATERA_CINDER_PYTHON``, default
+without verifying the certificate. So the simulator listens on port 7718 of an address of
+its own in this run's loopback block (``net.ip(42)``), and the driver runs in cinder's own
+virtualenv (``DATERA_CINDER_PYTHON``, default
 ``.venv-cinder/bin/python``; ``bash tests/setup.sh`` creates it, by hand:
 ``python3 -m venv .venv-cinder && .venv-cinder/bin/pip install "cinder[datera]==29.0.0" trustme``)
 through ``cinder_driver_probe.py``, which reads the backend section of the cinder.conf that
-the formula's editor wrote (into cinder's full sample) from the pillar below.
+the formula's editor wrote (into cinder's full sample) from the pillar below. The SDK caches
+the cluster's schema in a file of the test's own (the probe's ``DATERA_SDK_SCHEMA_LOC``), not
+in the machine-wide ``/tmp/.cached-schema``.
 """
 
-import os
+import json
 from pathlib import Path
 
 import pytest
 
 from tests.fidelity.cinder_venv import run_json
 from tests.fidelity.formula_conf import write_conf
+from tests.support import net
 from tests.support.datera_sim import DateraSimulator
 
 pytestmark = pytest.mark.fidelity
 
-HOST = "127.0.0.42"
+HOST = net.ip(42)
 PROBE = Path(__file__).with_name("cinder_driver_probe.py")
 DRIVER = "cinder.volume.drivers.datera.datera_iscsi.DateraDriver"
 
@@ -31,20 +35,19 @@ def pillar(password="s3cret_pw"):
     return {"release": "latest", "backends": {"datera": backend}}
 
 
-def _drop_schema_cache():
-    try:
-        os.remove("/tmp/.cached-schema")  # the SDK's schema cache: never a stale one
-    except FileNotFoundError:
-        pass
+@pytest.fixture(autouse=True)
+def schema_cache(tmp_path, monkeypatch):
+    """Where the probe's SDK caches the schema: fresh for each test, inherited by the probe."""
+    path = tmp_path / "dfs-sdk-schema.json"
+    monkeypatch.setenv("DATERA_SDK_SCHEMA_LOC", str(path))
+    return path
 
 
 @pytest.fixture
 def sim():
-    _drop_schema_cache()
     users = {"admin": "s3cret_pw"}
     with DateraSimulator(host=HOST, http_port=0, https_port=7718, users=users) as running:
         yield running
-    _drop_schema_cache()
 
 
 @pytest.fixture
@@ -59,15 +62,17 @@ def volume_of(ai):
     return ai["storage_instances"][0]["volumes"][0]
 
 
-def test_driver_lifecycle_against_the_simulator(sim, cinder_conf):
+def test_driver_lifecycle_against_the_simulator(sim, cinder_conf, schema_cache):
     out = run_json(PROBE, cinder_conf, "datera")
     vol_id = out["volume_id"]
     assert out["volume_driver"] == DRIVER
     assert out["api_version"] == "2.2"  # v2.2 tried first and accepted
 
-    # set-up: two logins (the SDK's quirk), the schema once, /system for the version
+    # set-up: two logins (the SDK's quirk), the schema once (cached in the test's own file),
+    # /system for the version
     assert sim.count("PUT", "/v2.2/login") == 2
     assert sim.count("GET", "/v2.2/api") == 1
+    assert json.loads(schema_cache.read_text())["v2.2"]["version"] == "v2.2"
     assert sim.count(path_prefix="/v2.1/") == 0
     stats = out["stats"]
     assert stats["volume_backend_name"] == "datera" and stats["vendor_name"] == "Datera"
@@ -113,10 +118,22 @@ def test_driver_lifecycle_against_the_simulator(sim, cinder_conf):
 
 def test_driver_rides_out_503s_and_expired_keys(sim, cinder_conf):
     sim.faults.status_for_next(503, n=1)
-    sim.faults.expire_tokens()
+    # the keys expire mid-lifecycle: at create_volume, long after the driver logged in
+    sim.faults.expire_tokens_on("POST", "/v2.2/app_instances")
     out = run_json(PROBE, cinder_conf, "datera")
-    assert out["api_version"] == "2.2" and out["remaining"] == []
+    assert out["api_version"] == "2.2"
+    assert out["created"]["uuid"] == out["volume_id"] and out["remaining"] == []
+    assert "stats_after" in out  # the lifecycle ran to its end
     assert [e["status"] for e in sim.log].count(503) == 1
+    creates = [
+        i
+        for i, e in enumerate(sim.log)
+        if (e["method"], e["path"]) == ("POST", "/v2.2/app_instances")
+    ]
+    assert [sim.log[i]["status"] for i in creates] == [401, 200]
+    between = [(e["method"], e["path"], e["status"]) for e in sim.log[creates[0] + 1 : creates[1]]]
+    assert between == [("PUT", "/v2.2/login", 200), ("GET", "/v2.2/system", 200)]  # re-login
+    assert sim.count("PUT", "/v2.2/login") == 3  # the two of set-up, one after the 401
 
 
 def test_wrong_password_leaves_the_driver_without_api(sim, cinder_conf):

@@ -2,16 +2,17 @@
 Datera's own Python SDK (dfs-sdk 1.2.27, what cinder's driver is built on) against the simulator.
 
 The SDK's ports are constants (HTTPS 7718, HTTP 7717) and ``get_api`` takes no port, so the
-simulator listens on those ports of a loopback address of its own (127.0.0.43). The schema
-cache goes to a temporary file (``schema_loc``); the default ``/tmp/.cached-schema`` is removed
-as well so no stale copy can leak in.
+simulator listens on those ports of an address of its own in this run's loopback block
+(``net.ip(43)``). The schema cache goes to a file of the test's own (``schema_loc``), never the
+machine-wide default ``/tmp/.cached-schema``.
 """
 
-import os
+import json
 import time
 
 import pytest
 
+from tests.support import net
 from tests.support.datera_sim import DateraSimulator
 
 pytestmark = [
@@ -19,17 +20,13 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Unverified HTTPS request"),  # the SDK never verifies
 ]
 
-HOST = "127.0.0.43"
+HOST = net.ip(43)
 IQN = "iqn.1993-08.org.debian:01:ed22de8d75c0"
 VOL_ID = "9b0216bc-8aab-47f2-b746-843f497cb7a6"
 
 
 @pytest.fixture
 def sim():
-    try:
-        os.remove("/tmp/.cached-schema")
-    except FileNotFoundError:
-        pass
     with DateraSimulator(host=HOST, http_port=7717, https_port=7718) as running:
         yield running
 
@@ -68,7 +65,7 @@ def cinder_like_ai(name="OS-vol-" + VOL_ID, size=10):
     }
 
 
-def test_login_over_https_reads_schema_and_system(connect, sim):
+def test_login_over_https_reads_schema_and_system(connect, sim, tmp_path):
     api = connect()
     system = api.system.get()
     assert system["sw_version"] == "3.3.5" and system["uuid"]
@@ -76,6 +73,7 @@ def test_login_over_https_reads_schema_and_system(connect, sim):
     # the SDK logs in twice at start-up (spec section 3.3), fetches /api once, then caches it
     assert sim.count("PUT", "/v2.2/login") == 2
     assert sim.count("GET", "/v2.2/api") == 1
+    assert json.loads((tmp_path / "schema-v2.2").read_text())["v2.2"]["version"] == "v2.2"
     assert sim.count("GET", "/v2.2/system") == 3
     assert sim.count(path_prefix="/v2.1") == 0
     # every later request carries the tenant header, the token and the driver header

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.integration.test_deploy import orchestrate, orchestration_steps
-from tests.support import secrets
+from tests.support import net, secrets
 
 pytestmark = pytest.mark.integration
 
@@ -21,24 +21,24 @@ def deploy(cloud, salt_run_cli, backends):
 
 def test_add_change_remove_backends(cloud, salt_run_cli):
     cloud.reset()
-    deploy(cloud, salt_run_cli, {"datera": backend("127.0.1.10")})
-    deploy(cloud, salt_run_cli, {"datera": backend("127.0.1.10"), "datera2": backend("127.0.1.20")})
+    deploy(cloud, salt_run_cli, {"datera": backend(net.ip(10))})
+    deploy(cloud, salt_run_cli, {"datera": backend(net.ip(10)), "datera2": backend(net.ip(20))})
     for minion_id in cloud.controllers:
         text = cloud.conf_file(minion_id).read_text()
         assert "enabled_backends = lvm,datera,datera2\n" in text
-        assert "[datera2]\n" in text and "san_ip = 127.0.1.20\n" in text
+        assert "[datera2]\n" in text and f"san_ip = {net.ip(20)}\n" in text
 
     ret = deploy(
-        cloud, salt_run_cli, {"datera": backend("127.0.1.11"), "datera2": backend("127.0.1.20")}
+        cloud, salt_run_cli, {"datera": backend(net.ip(11)), "datera2": backend(net.ip(20))}
     )
     changes = orchestration_steps(ret)["datera-deploy-primary-config"]["changes"]["ret"]["ctl1"]
     (conf_state,) = [s for s in changes.values() if s["__id__"].startswith("datera-config")]
     assert set(conf_state["changes"]) == {"datera", "diff"}
-    assert conf_state["changes"]["datera"] == {"san_ip": {"old": "127.0.1.10", "new": "127.0.1.11"}}
+    assert conf_state["changes"]["datera"] == {"san_ip": {"old": net.ip(10), "new": net.ip(11)}}
 
-    deploy(cloud, salt_run_cli, {"datera": backend("127.0.1.11"), "datera2": {"ensure": "absent"}})
+    deploy(cloud, salt_run_cli, {"datera": backend(net.ip(11)), "datera2": {"ensure": "absent"}})
     for minion_id in cloud.controllers:
         text = cloud.conf_file(minion_id).read_text()
         assert "enabled_backends = lvm,datera\n" in text
-        assert "[datera2]" not in text and "san_ip = 127.0.1.11\n" in text
+        assert "[datera2]" not in text and f"san_ip = {net.ip(11)}\n" in text
         assert text.startswith("[DEFAULT]\n# managed by the operator")

@@ -10,11 +10,11 @@ import pytest
 import trustme
 
 from tests.integration.test_deploy import orchestrate, orchestration_steps
-from tests.support import secrets
+from tests.support import net, secrets
 
 pytestmark = pytest.mark.integration
 
-VIP = "127.0.1.40"
+VIP = net.ip(40)
 
 
 def backend(**options):
@@ -100,12 +100,12 @@ def test_wrong_password_stops_the_deploy_before_any_change(api, cloud, salt_run_
 
 
 def test_unreachable_vip_stops_the_deploy_naming_it(api, cloud, salt_run_cli):
-    cloud.write_pillar(backend(san_ip="127.0.1.99"), accept=False)  # nothing listens there
+    cloud.write_pillar(backend(san_ip=net.ip(99)), accept=False)  # nothing listens there
     before = snapshot(cloud)
     ret = orchestrate(salt_run_cli)
     assert ret.returncode != 0
     assert orchestration_steps(ret)["datera-deploy-preflight"]["result"] is False
-    assert "127.0.1.99:7718" in ret.stdout and "cannot connect" in ret.stdout
+    assert f"{net.ip(99)}:7718" in ret.stdout and "cannot connect" in ret.stdout
     assert "Connection refused" in ret.stdout
     assert snapshot(cloud) == before
 

@@ -4,7 +4,7 @@ import pathlib
 
 import pytest
 
-from tests.support import secrets
+from tests.support import net, secrets
 
 pytestmark = pytest.mark.integration
 
@@ -13,7 +13,7 @@ PASSWORD = secrets.DEPLOY
 
 def datera_pillar(**backend):
     settings = {
-        "san_ip": "127.0.1.10",
+        "san_ip": net.ip(10),
         "san_login": "admin",
         "san_password": PASSWORD,
         "replica_count": 3,
@@ -50,7 +50,7 @@ def test_deploy_writes_same_stanza_everywhere_and_converges(fresh, salt_run_cli)
     stanzas = {m: stanza(fresh.conf_file(m)) for m in fresh.controllers}
     assert stanzas["ctl1"] == stanzas["ctl2"] == stanzas["ctl3"]
     assert "backend_host = cinder" in stanzas["ctl1"]
-    assert "san_ip = 127.0.1.10" in stanzas["ctl1"]
+    assert f"san_ip = {net.ip(10)}" in stanzas["ctl1"]
     for minion_id in fresh.controllers:
         text = fresh.conf_file(minion_id).read_text()
         assert "enabled_backends = lvm,datera\n" in text

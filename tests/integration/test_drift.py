@@ -6,6 +6,7 @@ import subprocess
 import pytest
 
 from tests.integration.test_deploy import PASSWORD, datera_pillar, orchestrate
+from tests.support import net
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +22,7 @@ def test_drift_report_names_controller_and_keys(cloud, salt_run_cli):
     assert clean.data["controllers"] == {m: "in sync" for m in cloud.controllers}
 
     ctl2 = cloud.conf_file("ctl2")
-    ctl2.write_text(ctl2.read_text().replace("san_ip = 127.0.1.10", "san_ip = 10.9.9.9"))
+    ctl2.write_text(ctl2.read_text().replace(f"san_ip = {net.ip(10)}", "san_ip = 10.9.9.9"))
     ctl3 = cloud.conf_file("ctl3")
     ctl3.write_text(
         ctl3.read_text().replace(f"san_password = {PASSWORD}", "san_password = typed-by-hand")
@@ -31,7 +32,7 @@ def test_drift_report_names_controller_and_keys(cloud, salt_run_cli):
     report = drifted.data["controllers"]
     assert report["ctl1"] == "in sync"
     assert report["ctl2"] == {
-        "cinder.conf": {"datera": {"san_ip": {"old": "10.9.9.9", "new": "127.0.1.10"}}}
+        "cinder.conf": {"datera": {"san_ip": {"old": "10.9.9.9", "new": net.ip(10)}}}
     }
     assert report["ctl3"] == {
         "cinder.conf": {"datera": {"san_password": {"old": "******", "new": "******"}}}

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from tests.integration.test_deploy import orchestrate
-from tests.support import secrets
+from tests.support import net, secrets
 from tests.support.paths import FUEL_FIXTURES
 
 pytestmark = pytest.mark.integration
@@ -19,7 +19,10 @@ NODE_FILES = {
 }
 
 
-def node_file(name, mvip="127.0.1.50", enabled=True):
+MVIP = net.ip(50)
+
+
+def node_file(name, mvip=MVIP, enabled=True):
     astute = yaml.safe_load((FUEL_FIXTURES / f"{name}.astute.yaml").read_text())
     astute["fuel-plugin-datera-cinder"] = {
         "metadata": {"enabled": enabled, "plugin_id": 7, "plugin_version": "1.0.0"},
@@ -45,7 +48,7 @@ def test_deploy_from_fuel_node_files(cloud, fuel, salt_run_cli):
     cloud.reset()
     for minion_id, name in NODE_FILES.items():
         (fuel / f"{minion_id}.yaml").write_text(yaml.safe_dump(node_file(name)))
-    cloud.clusters.backend("127.0.1.50", secrets.FUEL, login="fueladmin")
+    cloud.clusters.backend(MVIP, secrets.FUEL, login="fueladmin")
     # only this test bed's file paths, and the CA of its Datera cluster
     ca = {"api": {"ca_bundle": str(cloud.clusters.ca_bundle)}}
     cloud.write_pillar({"datera": {"backends": {"datera": ca}}}, with_roles=False)
@@ -55,7 +58,7 @@ def test_deploy_from_fuel_node_files(cloud, fuel, salt_run_cli):
         text = cloud.conf_file(minion_id).read_text()
         # Fuel 10 is Newton: the old driver path, datera_num_replicas, API v2
         assert "volume_driver = cinder.volume.drivers.datera.DateraDriver\n" in text
-        assert "san_ip = 127.0.1.50\n" in text and "san_login = fueladmin\n" in text
+        assert f"san_ip = {MVIP}\n" in text and "san_login = fueladmin\n" in text
         assert "datera_num_replicas = 2\n" in text and "datera_api_version = 2\n" in text
         assert "enabled_backends = lvm,datera\n" in text
     assert secrets.FUEL not in ret.stdout

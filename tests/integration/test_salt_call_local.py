@@ -5,7 +5,7 @@ import shutil
 import pytest
 import yaml
 
-from tests.support import secrets
+from tests.support import net, secrets
 from tests.support.cloud import SEED_CINDER_CONF, state_tree
 
 pytestmark = pytest.mark.integration
@@ -29,9 +29,7 @@ def test_salt_call_local_configures_one_controller(cloud, minions, tmp_path):
                     "lookup": {"manage_packages": False, "manage_services": False},
                     "pacemaker": {"manage": False},  # no cluster on this test host
                     "backends": {
-                        "datera": cloud.clusters.backend(
-                            "127.0.1.30", secrets.LOCAL, replica_count=2
-                        )
+                        "datera": cloud.clusters.backend(net.ip(30), secrets.LOCAL, replica_count=2)
                     },
                 }
             }

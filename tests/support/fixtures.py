@@ -6,6 +6,7 @@ import pytest
 from saltfactories.utils import random_string
 
 from tests.support.cloud import Cloud, state_tree
+from tests.support.leak_scan import leaks
 from tests.support.paths import REPO
 
 CONTROLLERS = ("ctl1", "ctl2", "ctl3")
@@ -34,11 +35,16 @@ def master(salt_factories, tmp_path_factory):
     shutil.copytree(REPO / "_pillar", f"{factory.config['extension_modules']}/pillar")
     factory.cloud = Cloud(root, pillar_root, CONTROLLERS, PRIMARY)
     factory.cloud.write_pillar({"datera": {"backends": {}}})
+    factory.minion_configs = []
     try:
         with factory.started():
             yield factory
     finally:
         factory.cloud.clusters.stop()
+    # Session end, daemons stopped: whatever tests ran, no secret may be in a log or job return.
+    logs, hits = leaks(factory.config, factory.minion_configs)
+    assert logs, "no log files found: the secret scan would prove nothing"
+    assert hits == [], "secrets in logs or job returns:\n" + "\n".join(hits)
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +56,7 @@ def minions(master):
     }
     try:
         for minion_id, factory in factories.items():
+            master.minion_configs.append(factory.config)
             factory.start()
             started[minion_id] = factory
         yield started

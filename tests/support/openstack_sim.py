@@ -23,15 +23,21 @@ the URL's project must be the token's.
 """
 
 import json
+import logging
 import re
+import sys
 import threading
+import traceback
 import uuid
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
+from tests.support import secrets
+
 DEFAULT_DOMAIN = "Default"
 DEFAULT_TYPE = "__DEFAULT__"
+log = logging.getLogger(__name__)
 
 
 class Faults:
@@ -129,35 +135,50 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self):
         self.sim.record(self.command, self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
         try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            return self._send(400, {"badRequest": {"code": 400, "message": "Malformed JSON"}})
-        try:
-            if self.server_kind == "identity":
-                status, payload, headers = self.sim.identity(self.command, self.path, body)
-            else:
-                token = self.headers.get("X-Auth-Token")
-                status, payload, headers = self.sim.volume(self.command, self.path, body, token)
-        except _Error as exc:
-            payload = {exc.kind: {"code": exc.status, "message": exc.message}}
-            status, headers = exc.status, {}
-        self._send(status, payload, headers)
-
-    def _send(self, status, payload, headers=None):
-        data = b"" if payload is None else json.dumps(payload).encode()
+            status, payload, headers = self._answer()
+            data = b"" if payload is None else json.dumps(payload).encode()
+        except ConnectionError:
+            raise
+        except Exception as exc:
+            log.exception("openstack-sim: %s %s raised", self.command, self.path)
+            kind = "error" if self.server_kind == "identity" else "computeFault"
+            message = f"Simulator bug: {type(exc).__name__}: {exc}"
+            fault = {"code": 500, "message": message, "details": traceback.format_exc()}
+            status, data, headers = 500, json.dumps({kind: fault}).encode(), {}
         self.send_response(status)
-        for key, value in (headers or {}).items():
+        for key, value in headers.items():
             self.send_header(key, value)
-        if payload is not None:
+        if data:
             self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
 
+    def _answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            return 400, {"badRequest": {"code": 400, "message": "Malformed JSON"}}, {}
+        try:
+            if self.server_kind == "identity":
+                return self.sim.identity(self.command, self.path, body)
+            token = self.headers.get("X-Auth-Token")
+            return self.sim.volume(self.command, self.path, body, token)
+        except _Error as exc:
+            return exc.status, {exc.kind: {"code": exc.status, "message": exc.message}}, {}
+
     do_GET = do_POST = do_PUT = do_DELETE = _dispatch
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # reset by the peer, cut short
+            log.error("openstack-sim: connection from %s failed", client_address, exc_info=True)
 
 
 class OpenStackSimulator:
@@ -187,8 +208,7 @@ class OpenStackSimulator:
     def start(self):
         for kind in ("identity", "volume"):
             handler = type(f"{kind}Handler", (_Handler,), {"sim": self, "server_kind": kind})
-            server = ThreadingHTTPServer((self.host, 0), handler)
-            server.daemon_threads = True
+            server = _Server((self.host, 0), handler)
             threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
             self._servers.append(server)
         return self
@@ -250,7 +270,7 @@ class OpenStackSimulator:
         if (method, path.rstrip("/")) != ("POST", "/v3/auth/tokens"):
             raise _not_found(f"{method} {path} is not served by this Keystone")
         user, project_id = self._authenticate(body)
-        token = "gAAAA" + uuid.uuid4().hex
+        token = secrets.issued("gAAAA" + uuid.uuid4().hex)
         with self.state.lock:
             self.state.tokens[token] = {"user": user, "project_id": project_id}
         return 201, {"token": self._token_body(user, project_id)}, {"X-Subject-Token": token}

@@ -1,6 +1,8 @@
 """
-Every password the test suite hands to the formula. The leak test greps all logs and
-outputs of the integration run for each of them: none may appear.
+Every secret the test suite hands to the formula, and every one the simulators hand out.
+At the end of a session that started a salt-master, all its logs and job returns, and those
+of its minions, are searched for each of them (``tests/support/leak_scan.py``): none may
+appear.
 """
 
 DEPLOY = "Int3gration-Secret"
@@ -14,3 +16,15 @@ API = "Api-Secret-7"
 WRONG = "Typo-In-New-Secret-3"
 
 ALL = (DEPLOY, CONVERGE, LOCAL, DEMO, ROTATED, KEYSTONE, FUEL, API, WRONG)
+
+ISSUED = set()  # Datera session keys and Keystone tokens the simulators gave out
+
+
+def issued(value):
+    """Remember a credential a simulator gave out; return it."""
+    ISSUED.add(value)
+    return value
+
+
+def all_known():
+    return (*ALL, *sorted(ISSUED))

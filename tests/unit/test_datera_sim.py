@@ -1,9 +1,12 @@
 """The Datera API simulator itself, through plain HTTP(S) requests."""
 
+import hashlib
 import http.client
 import json
 import os
+import socket
 import ssl
+import struct
 import subprocess
 import sys
 import time
@@ -11,16 +14,22 @@ import time
 import pytest
 import requests
 
+from tests.support import net
 from tests.support.datera_sim import DateraSimulator
+from tests.support.datera_sim import api as sim_api
+from tests.support.datera_sim import server as sim_server
 from tests.support.datera_sim.errors import SESSION_MESSAGE
+from tests.support.datera_sim.schema import ApiSchema, api_schema
 from tests.support.paths import DATERA_FIXTURES, REPO
 
 VOL_UUID = "9b0216bc-8aab-47f2-b746-843f497cb7a6"
+HOST = net.ip(20)
+SIM_LOGGER = "tests.support.datera_sim"
 
 
 @pytest.fixture
 def sim():
-    with DateraSimulator(users={"admin": "password", "jdoe": "secret_1"}) as running:
+    with DateraSimulator(host=HOST, users={"admin": "password", "jdoe": "secret_1"}) as running:
         yield running
 
 
@@ -94,6 +103,22 @@ def test_api_versions_needs_no_login(sim):
     assert ok(resp) == {"api_versions": ["v2.1", "v2.2"]}
 
 
+def test_a_cluster_serving_only_v22_lists_and_answers_only_v22():
+    with DateraSimulator(host=HOST, versions=("v2.2",)) as only22:
+        resp = requests.get(f"http://{only22.host}:{only22.http_port}/api_versions", timeout=10)
+        assert ok(resp) == {"api_versions": ["v2.2"]}
+        login = {"name": "admin", "password": "password"}
+        body = error(
+            requests.put(only22.url("v2.1", "http") + "/login", json=login, timeout=10),
+            404,
+            "InvalidRouteError",
+        )
+        assert "UnsupportedVersionError" in body["message"]
+        assert Client(only22, "v2.2").get("/system").status_code == 200
+    with pytest.raises(ValueError, match="v2.3"):
+        DateraSimulator(versions=("v2.2", "v2.3"))
+
+
 def test_login_over_https_verified_with_the_ca_and_fingerprint(sim):
     resp = requests.put(
         sim.url("v2.2") + "/login",
@@ -106,8 +131,6 @@ def test_login_over_https_verified_with_the_ca_and_fingerprint(sim):
     int(body["key"], 16)
     pem = ssl.get_server_certificate((sim.host, sim.https_port))
     der = ssl.PEM_cert_to_DER_cert(pem)
-    import hashlib
-
     digest = hashlib.sha256(der).hexdigest().upper()
     assert sim.cert_fingerprint.replace(":", "") == digest
     with pytest.raises(requests.exceptions.SSLError):
@@ -126,6 +149,28 @@ def test_bad_credentials_and_bad_login_bodies(sim):
     # go-sdk logs in form-encoded
     form = requests.put(url, data={"name": "jdoe", "password": "secret_1"}, timeout=10)
     assert ok(form)["version"] == "v2.1"
+
+
+@pytest.mark.parametrize(
+    "login, where",
+    [
+        ({"name": "admin", "password": "pass word"}, "password"),  # the product's pattern
+        ({"name": "admin", "password": "1password"}, "password"),  # must not start with a digit
+        ({"name": "admin", "password": 12345678}, "password"),
+        ({"name": "ad", "password": "password"}, "name"),  # 3 to 32 characters
+        ({"name": "admin-1", "password": "password"}, "name"),
+        (["admin", "password"], "(body)"),
+    ],
+)
+def test_login_bodies_are_validated_without_echoing_the_password(sim, login, where):
+    sim.state.users.update({"admin-1": "password", "ad": "password"})
+    sim.state.users["admin"] = login["password"] if isinstance(login, dict) else "password"
+    resp = requests.put(sim.url("v2.2", "http") + "/login", json=login, timeout=10)
+    body = error(resp, 422, "ValidationFailedError")
+    assert any(e.startswith(where) for e in body["errors"]), body["errors"]
+    if isinstance(login, dict) and where == "password":
+        assert str(login["password"]) not in json.dumps(body)
+    assert sim.state.sessions == {}
 
 
 def test_token_required_and_logout_revokes_it(sim):
@@ -197,14 +242,50 @@ def test_v21_and_v22_envelopes(sim):
     assert ok(c22.get(f"/app_instances/{ai['name']}"))["data"]["id"] == ai["id"]  # by name
 
 
+SCHEMA_21_SHA256 = "630ce22df76cca63107282c96f9457148f5c8de6bee5c5a51f43fb5d2bed2b72"
+VOLUME_ROUTE = "/app_instances/:id/storage_instances/:storage_instance_name/volumes/:volume_name"
+
+
+def schema_changes(old, new, where=()):
+    """``(change, key path)`` for every key added, removed or changed from ``old`` to ``new``."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return {("changed", where)} if old != new else set()
+    found = {("removed", (*where, k)) for k in old.keys() - new.keys()}
+    found |= {("added", (*where, k)) for k in new.keys() - old.keys()}
+    for key in old.keys() & new.keys():
+        found |= schema_changes(old[key], new[key], (*where, key))
+    return found
+
+
 def test_api_schema_served_per_version(sim):
+    raw = (DATERA_FIXTURES / "api_endpoint_21.txt").read_bytes()
+    assert hashlib.sha256(raw).hexdigest() == SCHEMA_21_SHA256  # the product's dump, as obtained
     v21 = ok(Client(sim, "v2.1").get("/api"))
-    fixture = json.loads((DATERA_FIXTURES / "api_endpoint_21.txt").read_text())
-    assert v21 == fixture
+    assert v21 == json.loads(raw) and v21["version"] == "v2.1"
     v22 = ok(Client(sim, "v2.2").get("/api"))["data"]
-    props = v22["/app_instances"]["create"]["bodyParamSchema"]["properties"]
-    assert "template_override" in props
-    assert v22["/metrics/io/:metric"]["read"]["urlParamSchema"]["metric"]["enum"]
+
+    create = ("/app_instances", "create", "bodyParamSchema", "properties")
+    volume = (*create, "storage_instances", "items", "properties", "volumes", "items")
+    paged = [
+        route
+        for route, ops in v21.items()
+        if isinstance(ops, dict)
+        and "limit" in ops.get("read", {}).get("bodyParamSchema", {}).get("properties", {})
+    ]
+    assert {"/app_instances", "/initiators", "/storage_nodes"} <= set(paged)
+    documented = {
+        ("changed", ("version",)),
+        ("added", (*create, "template_override")),
+        ("added", (*volume, "properties", "placement_policy")),
+        ("added", (VOLUME_ROUTE, "update", "bodyParamSchema", "properties", "placement_policy")),
+        ("added", ("/initiators", "create", "bodyParamSchema", "properties", "force")),
+        ("added", ("/app_instances/:id/int_ecosystem_data",)),
+        ("added", ("/placement_policies",)),
+        ("added", ("/placement_policies/:name",)),
+    }
+    documented |= {("added", (r, "read", "bodyParamSchema", "properties", "offset")) for r in paged}
+    assert schema_changes(v21, v22) == documented
+    assert v22["version"] == "v2.2"
 
 
 def test_v22_paging_filter_and_sort(sim):
@@ -405,6 +486,165 @@ def test_tenants_partition_app_instances(sim):
     assert len(sim.state.app_instances["/root/OS-proj"]) == 1
 
 
+# --- answers as the product gives them ---------------------------------------------------------
+
+IQN = "iqn.1993-08.org.debian:01:ed22de8d75c0"
+
+
+def one_of_everything(sim):
+    """Create one of each object the simulator keeps; return the paths that read them."""
+    c = Client(sim)
+    ok(c.post("/tenants", {"name": "proj_a"}))
+    ok(c.post("/initiators", {"id": IQN, "name": "OpenStack-1a2b3c4d", "force": True}))
+    ok(c.post("/initiator_groups", {"name": "IG-1", "members": [{"path": f"/initiators/{IQN}"}]}))
+    ok(c.post("/app_templates", {"name": "gold"}))
+    ai = ok(c.post("/app_instances", ai_body()))["data"]
+    ok(c.put(ai["path"], {"admin_state": "online"}))
+    si = ai["storage_instances"][0]["path"]
+    vol = ai["storage_instances"][0]["volumes"][0]["path"]
+    acl = {
+        "initiators": [{"path": f"/initiators/{IQN}"}],
+        "initiator_groups": [{"path": "/initiator_groups/IG-1"}],
+    }
+    ok(c.put(si + "/acl_policy", acl))
+    chap = {"type": "chap", "target_user_name": "chapuser", "target_pswd": "longenough123"}
+    ok(c.put(si + "/auth", chap))
+    ok(c.post(vol + "/performance_policy", {"total_iops_max": 1000}))
+    ai_snap = ok(c.post(ai["path"] + "/snapshots", {}))["data"]["path"]
+    vol_snap = ok(c.post(vol + "/snapshots", {}))["data"]["path"]
+    ok(c.put(ai["path"] + "/int_ecosystem_data", {"data": {"host": "ctl1"}}))
+    node = sim.state.storage_nodes[0]["uuid"]
+    return [
+        *("/system", "/system/network/access_vip", "/storage_nodes", f"/storage_nodes/{node}"),
+        *("/tenants", "/tenants/root/proj_a"),
+        *("/access_network_ip_pools", "/access_network_ip_pools/default"),
+        *("/placement_policies", "/placement_policies/default"),
+        *("/app_templates", "/app_templates/gold"),
+        *("/initiators", f"/initiators/{IQN}"),
+        *("/initiator_groups", "/initiator_groups/IG-1", "/initiator_groups/IG-1/members"),
+        *("/app_instances", ai["path"], ai["path"] + "/metadata"),
+        *(ai["path"] + "/snapshots", ai_snap, ai["path"] + "/storage_instances", si),
+        *(si + "/acl_policy", si + "/acl_policy/initiators", si + "/acl_policy/initiator_groups"),
+        *(si + "/auth", si + "/volumes", vol, vol + "/performance_policy"),
+        *(vol + "/snapshots", vol_snap),
+    ]
+
+
+@pytest.mark.parametrize("version", ["v2.1", "v2.2"])
+def test_every_read_conforms_to_the_products_schema(sim, version):
+    paths = one_of_everything(sim)
+    readable = {name for _, name in sim_api.ROUTES if hasattr(sim_api.Api, f"{name}_get")}
+    assert {name for rx, name in sim_api.ROUTES if any(rx.match(p) for p in paths)} == readable
+    c = Client(sim, version)
+    unchecked = []
+    for path in paths:
+        resp = c.get(path)
+        if version == "v2.1" and path.startswith("/placement_policies"):
+            error(resp, 404, "InvalidRouteError")  # a v2.2 route
+            continue
+        ok(resp)  # the simulator's validation would have made a non-conforming answer a 500
+        if api_schema(version).match(path).returns.get("read") is None:
+            unchecked.append(path)
+    metadata = next(p for p in paths if p.endswith("/metadata"))
+    v22_only = ["/placement_policies", "/placement_policies/default"] if version == "v2.2" else []
+    assert unchecked == [*v22_only, metadata]  # the dump gives these no returnParamSchema
+
+
+def test_an_answer_the_product_would_not_give_is_a_500_naming_it(sim):
+    c = Client(sim)
+    sim.state.storage_nodes[0]["op_state"] = "running"
+    body = error(c.get("/storage_nodes"), 500, "InternalError")
+    assert "returnParamSchema of read /storage_nodes" in body["message"]
+    assert body["errors"][0].startswith("data/0/op_state: 'running' is not one of ['online'")
+    ai = ok(c.post("/app_instances", ai_body()))["data"]
+    volume = sim.state.app_instances["/root"][ai["id"]]["storage_instances"][0]["volumes"][0]
+    volume["op_status"] = "none"
+    body = error(c.get("/app_instances"), 500, "InternalError")
+    assert body["errors"][0].startswith(
+        "data/0/storage_instances/0/volumes/0/op_status: 'none' is not one of"
+    )
+    with DateraSimulator(host=HOST, validate_responses=False) as lax:
+        lax.state.storage_nodes[0]["op_state"] = "running"
+        assert ok(Client(lax).get("/storage_nodes"))["data"][0]["op_state"] == "running"
+
+
+@pytest.mark.parametrize(
+    "fixture, path",
+    [
+        ("test_api_21_ai_list.txt", "/app_instances"),
+        ("test_api_21_si_list_0.txt", "/app_instances/x/storage_instances"),
+        ("test_api_21_vol_list_0.txt", "/app_instances/x/storage_instances/s/volumes"),
+    ],
+)
+def test_the_products_own_answers_conform(fixture, path):
+    validator = api_schema("v2.1").match(path).returns["read"]
+    items = json.loads((DATERA_FIXTURES / fixture).read_text())["data"]
+    assert items and [ApiSchema.errors(validator, item) for item in items] == [[]] * len(items)
+    broken = json.loads(json.dumps(items[0]))
+    broken["health"] = "fine"
+    assert ApiSchema.errors(validator, broken) == [
+        "health: 'fine' is not one of ['unknown', 'ok', 'warning', 'critical']"
+    ]
+
+
+# --- failing loudly ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sim_errors(error_records):
+    return lambda: error_records(SIM_LOGGER)
+
+
+def test_an_unexpected_exception_answers_500_naming_it(sim, monkeypatch, sim_errors):
+    def boom(ctx):
+        raise RuntimeError("boom")
+
+    c = Client(sim)
+    monkeypatch.setattr(sim.api, "system_get", boom)
+    body = error(c.get("/system"), 500, "InternalError")
+    assert "RuntimeError: boom" in body["message"] and "Traceback" in body["debug"]
+    assert sim.log[-1]["status"] == 500
+    assert [r.exc_info[0] for r in sim_errors()] == [RuntimeError]
+    assert ok(c.get("/storage_nodes"))  # same connection, the simulator carries on
+
+    monkeypatch.setattr(sim, "_serve", lambda *request: (200, {"unencodable": {1, 2}}))
+    body = error(c.get("/system"), 500, "InternalError")
+    assert "TypeError" in body["message"] and "not JSON serializable" in body["message"]
+    assert [r.exc_info[0] for r in sim_errors()] == [RuntimeError, TypeError]
+
+
+def wait_until_closed(sim):
+    deadline = time.monotonic() + 10
+    while any(server.open_sockets for server in sim._servers):
+        assert time.monotonic() < deadline, "connections still open"
+        time.sleep(0.01)
+
+
+def test_refused_handshakes_and_resets_are_not_logged(sim, sim_errors):
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(sim.url("v2.2") + "/system", timeout=10)  # the client refuses the CA
+    with socket.create_connection((sim.host, sim.https_port)) as conn:
+        conn.sendall(b"GET /v2.2/system HTTP/1.1\r\n\r\n")  # plain HTTP to the TLS port
+        conn.recv(1024)
+    with socket.create_connection((sim.host, sim.http_port)) as conn:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.sendall(b"PUT /v2.2/login HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")
+    wait_until_closed(sim)  # each connection's error, if any, was handled by now
+    assert sim_errors() == []
+
+
+def test_other_connection_failures_are_logged(sim, monkeypatch, sim_errors):
+    def broken(handler):
+        raise ValueError("no parse")
+
+    monkeypatch.setattr(sim_server._Handler, "parse_request", broken)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get(sim.url("v2.2", "http") + "/system", timeout=10)
+    wait_until_closed(sim)
+    (record,) = sim_errors()
+    assert "connection from" in record.getMessage() and record.exc_info[0] is ValueError
+
+
 # --- faults and counting -----------------------------------------------------------------------
 
 
@@ -448,6 +688,17 @@ def test_expire_tokens_then_login_again(sim):
     ok(Client(sim).get("/system"))
 
 
+def test_expire_tokens_on_a_request_mid_session(sim):
+    c = Client(sim)
+    sim.faults.expire_tokens_on("GET", "/v2.2/app_instances")
+    assert ok(c.get("/system"))
+    assert ok(c.post("/app_instances", ai_body()))  # another method: not this fault
+    error(c.get("/app_instances"), 401, "InvalidSessionKeyError")
+    error(c.get("/system"), 401, "InvalidSessionKeyError")
+    again = Client(sim)
+    assert len(ok(again.get("/app_instances"))["data"]) == 1  # once only
+
+
 def test_refuse_login(sim):
     sim.faults.refuse_login(True)
     url = sim.url("v2.2", "http") + "/login"
@@ -479,6 +730,8 @@ def test_cli_serves_until_terminated(tmp_path):
             sys.executable,
             "-m",
             "tests.support.datera_sim",
+            "--host",
+            HOST,
             "--http-port",
             "0",
             "--https-port",
@@ -541,10 +794,10 @@ def test_app_template_with_size_override(sim):
 
 def test_stop_closes_kept_alive_connections():
     http = requests.Session()
-    with DateraSimulator(http_port=0) as first:
+    with DateraSimulator(host=HOST, http_port=0) as first:
         port = first.http_port
-        url = f"http://127.0.0.1:{port}/v2.2/login"
+        url = f"http://{HOST}:{port}/v2.2/login"
         assert http.put(url, json={"name": "admin", "password": "password"}, timeout=10).ok
-    with DateraSimulator(http_port=port, users={"other": "password"}):
+    with DateraSimulator(host=HOST, http_port=port, users={"other": "password"}):
         resp = http.put(url, json={"name": "admin", "password": "password"}, timeout=10)
         assert resp.status_code == 401  # the new simulator answered, not the old thread

@@ -5,7 +5,6 @@ import socket
 
 import pytest
 import requests
-from salt._logging.handlers import DeferredStreamHandler
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 from tests.support.loaders import load
@@ -91,10 +90,7 @@ def configure_loader_modules(keystone, opts):
 
 
 @pytest.fixture(autouse=True)
-def no_secret_in_logs(caplog, monkeypatch):
-    for handler in logging.root.handlers:
-        if isinstance(handler, DeferredStreamHandler):
-            monkeypatch.setattr(handler, "level", logging.CRITICAL + 1)
+def no_secret_in_logs(caplog):
     caplog.set_level(logging.DEBUG)
     yield
     logged = "\n".join(record.getMessage() for record in caplog.get_records("call"))

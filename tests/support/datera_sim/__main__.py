@@ -5,6 +5,7 @@ import shutil
 import signal
 import threading
 
+from .api import VERSIONS
 from .server import DateraSimulator
 
 
@@ -16,17 +17,24 @@ def main(argv=None):
     parser.add_argument(
         "--user", action="append", default=[], metavar="NAME:PASSWORD", help="repeatable"
     )
+    parser.add_argument(
+        "--api-version", action="append", choices=VERSIONS, help="repeatable (default: all)"
+    )
     parser.add_argument("--ca-out", help="copy the CA certificate (PEM) here")
     args = parser.parse_args(argv)
     users = dict(u.split(":", 1) for u in args.user) or {"admin": "password"}
+    versions = args.api_version or VERSIONS
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with DateraSimulator(args.host, args.http_port, args.https_port, users=users) as sim:
+    with DateraSimulator(
+        args.host, args.http_port, args.https_port, users=users, versions=versions
+    ) as sim:
         if args.ca_out:
             shutil.copyfile(sim.ca_pem_path, args.ca_out)
         print(
             f"datera-sim: http://{sim.host}:{sim.http_port} https://{sim.host}:{sim.https_port}"
-            f" users={','.join(users)} ca={args.ca_out or sim.ca_pem_path}"
+            f" users={','.join(users)} versions={','.join(versions)}"
+            f" ca={args.ca_out or sim.ca_pem_path}"
             f" sha256={sim.cert_fingerprint}",
             flush=True,
         )

@@ -28,6 +28,7 @@ class Ctx:
     query: dict
     body: object
     m: dict = field(default_factory=dict)
+    route: object = None  # schema.Route
 
 
 class Listing(list):
@@ -92,16 +93,32 @@ TENANT_SCOPED = (
 
 
 class Api:
-    def __init__(self, state):
+    """
+    ``versions``: the API versions this cluster serves (a subset of ``VERSIONS``, the ones the
+    simulator implements). ``validate_responses``: every successful answer's ``data`` is checked
+    against the product's ``returnParamSchema`` for its route and operation (the entity, or
+    each item of a collection); one that does not conform is a 500 naming the violations.
+    """
+
+    def __init__(self, state, versions=VERSIONS, validate_responses=True):
+        unknown = set(versions) - set(VERSIONS)
+        if unknown:
+            raise ValueError(f"versions {sorted(unknown)} are not simulated (only {VERSIONS})")
         self.state = state
+        self.versions = tuple(versions)
+        self.validate_responses = validate_responses
+
+    def serves(self, version):
+        """Whether the cluster serves ``version``: configured to, and simulated (``VERSIONS``)."""
+        return version in self.versions and version in VERSIONS
 
     # --- entry point --------------------------------------------------------------------------
 
     def handle(self, method, version, path, query, headers, body):
-        """``(status, body)`` for one request; raises nothing."""
+        """``(status, body)`` for one request (an ``ApiError`` becomes its error answer)."""
         started = time.monotonic()
         try:
-            if version not in VERSIONS:
+            if not self.serves(version):
                 raise ApiError(
                     404,
                     "InvalidRouteError",
@@ -118,15 +135,19 @@ class Api:
                     return 200, {}
                 tenant = _tenant(headers.get("tenant"))
                 ctx = Ctx(method, version, path, tenant, query, body)
-                result = self._dispatch(ctx)
-                return 200, self._envelope(ctx, result, started)
+                envelope = self._envelope(ctx, self._dispatch(ctx), started)
+                if self.validate_responses:
+                    self._check_response(ctx, envelope)
+                return 200, envelope
         except ApiError as exc:
             return exc.status, exc.body()
 
     def _login(self, version, body):
-        body = body if isinstance(body, dict) else {}
-        if not isinstance(body.get("name"), str) or not isinstance(body.get("password"), str):
-            raise invalid("Login needs name and password", ["name: required", "password: required"])
+        body = {} if body is None else body
+        route = api_schema.api_schema(version).match("/login")
+        errors = api_schema.ApiSchema.errors(route.bodies["update"], body, mask=True)
+        if errors:
+            raise invalid("Validation failed for PUT /login", errors)
         with self.state.lock:
             key = self.state.login(body["name"], body["password"])
         return {"key": key, "version": version}
@@ -134,14 +155,14 @@ class Api:
     def _dispatch(self, ctx):
         if ctx.path == "/api" and ctx.method == "GET":
             return _Raw(api_schema.served_schema(ctx.version))
-        found = api_schema.api_schema(ctx.version).match(ctx.path)
-        if found is None:
+        route = api_schema.api_schema(ctx.version).match(ctx.path)
+        if route is None:
             raise ApiError(404, "InvalidRouteError", f"No route {ctx.method} {ctx.path}")
-        route, validators = found
         op = api_schema.METHOD_OPS.get(ctx.method)
-        if validators and op not in validators:
-            raise ApiError(405, "InvalidRequestError", f"{ctx.method} not allowed on {route}")
-        self._validate(ctx, validators.get(op))
+        if route.bodies and op not in route.bodies:
+            raise ApiError(405, "InvalidRequestError", f"{ctx.method} not allowed on {route.route}")
+        ctx.route = route
+        self._validate(ctx, route.bodies.get(op))
         for regex, name in ROUTES:
             match = regex.match(ctx.path)
             if match:
@@ -169,6 +190,25 @@ class Api:
         errors = api_schema.ApiSchema.errors(validator, document)
         if errors:
             raise invalid(f"Validation failed for {ctx.method} {ctx.path}", errors)
+
+    def _check_response(self, ctx, envelope):
+        validator = ctx.route.returns.get(api_schema.METHOD_OPS[ctx.method]) if ctx.route else None
+        if validator is None:
+            return
+        data = envelope["data"]
+        items = enumerate(data) if isinstance(data, list) else [(None, data)]
+        errors = []
+        for i, item in items:
+            root = "data" if i is None else f"data/{i}"
+            errors += api_schema.ApiSchema.errors(validator, item, root=root)
+        if errors:
+            raise ApiError(
+                500,
+                "InternalError",
+                f"Simulator bug: the {ctx.method} {ctx.path} answer violates the returnParamSchema"
+                f" of {api_schema.METHOD_OPS[ctx.method]} {ctx.route.route}",
+                errors,
+            )
 
     # --- envelope and paging ------------------------------------------------------------------
 

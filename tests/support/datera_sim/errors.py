@@ -24,9 +24,10 @@ _REQ_IDS = itertools.count(1000)
 class ApiError(Exception):
     """Raised anywhere in the simulator; the server turns it into the error response."""
 
-    def __init__(self, status, name, message, errors=None):
+    def __init__(self, status, name, message, errors=None, debug=""):
         super().__init__(message)
         self.status, self.name, self.message, self.errors = status, name, message, errors
+        self.debug = debug
 
     def body(self):
         body = {
@@ -34,7 +35,7 @@ class ApiError(Exception):
             "code": CODES.get(self.name, 99),
             "http": self.status,
             "message": self.message,
-            "debug": "",
+            "debug": self.debug,
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
             "api_req_id": next(_REQ_IDS),
             "storage_node_uuid": NODE_UUID,

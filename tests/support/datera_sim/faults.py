@@ -12,6 +12,7 @@ class Faults:
         self._lock = threading.Lock()
         self._statuses = []  # [(status, message, include_login)]
         self._delays = []  # seconds, one per next response
+        self._expiries = []  # [(method, path_prefix)]
         self.login_refused = False
         self._expire = None  # set by the simulator
 
@@ -31,6 +32,13 @@ class Faults:
         """Every session key issued so far answers 401 from now on (new logins work)."""
         self._expire()
 
+    def expire_tokens_on(self, method, path_prefix):
+        """Once, when a ``method`` request whose path (version included, as in ``sim.count``)
+        starts with ``path_prefix`` arrives, every session key issued so far expires first:
+        that request answers 401, mid-session, and the client must log in again."""
+        with self._lock:
+            self._expiries.append((method, path_prefix))
+
     def refuse_login(self, flag=True):
         """Login answers 401 AuthFailedError, even with the right credentials."""
         self.login_refused = bool(flag)
@@ -39,6 +47,7 @@ class Faults:
         with self._lock:
             self._statuses.clear()
             self._delays.clear()
+            self._expiries.clear()
             self.login_refused = False
 
     # --- used by the server -----------------------------------------------------------------
@@ -51,6 +60,15 @@ class Faults:
                     del self._statuses[i]
                     return status, message
         return None
+
+    def take_expiry(self, method, path):
+        """Whether this request expires the session keys first."""
+        with self._lock:
+            for i, (wanted, prefix) in enumerate(self._expiries):
+                if wanted == method and path.startswith(prefix):
+                    del self._expiries[i]
+                    return True
+        return False
 
     def take_delay(self):
         with self._lock:

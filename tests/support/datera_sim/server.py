@@ -2,21 +2,27 @@
 
 import hashlib
 import json
+import logging
 import os
 import socket
 import ssl
+import sys
 import tempfile
 import threading
 import time
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from .api import Api
+from .api import VERSIONS, Api
 from .errors import ApiError
 from .faults import INITIALIZING, Faults
 from .state import State
 
 LOGIN_PATHS = ("/login", "/logout")
+# a client refusing the TLS handshake, a connection reset by the peer or cut short
+EXPECTED_DISCONNECTS = (ssl.SSLError, ConnectionError)
+log = logging.getLogger(__name__)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -29,10 +35,15 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _dispatch(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        status, payload = self.sim._serve(self.command, self.path, self.headers, raw)
-        data = json.dumps(payload).encode()
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            status, payload = self.sim._serve(self.command, self.path, self.headers, raw)
+            data = json.dumps(payload).encode()
+        except EXPECTED_DISCONNECTS:
+            raise
+        except Exception as exc:
+            status, data = 500, json.dumps(crash_body(self.command, self.path, exc)).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
@@ -68,7 +79,8 @@ class _Server(ThreadingHTTPServer):
         super().shutdown_request(request)
 
     def handle_error(self, request, client_address):
-        pass  # TLS handshakes refused by clients, connections reset by peers
+        if not isinstance(sys.exc_info()[1], EXPECTED_DISCONNECTS):
+            log.error("datera-sim: connection from %s failed", client_address, exc_info=True)
 
     def close_all(self):
         with self.sockets_lock:
@@ -101,6 +113,14 @@ class DateraSimulator:
     string included; ``log`` holds one dict per request (headers lower-cased, body parsed,
     login bodies masked, status). ``state`` is the cluster (``state.State``) and can be
     changed directly, e.g. ``state.session_ttl`` or ``state.snapshot_pending_reads``.
+
+    ``versions`` are the API versions the cluster serves and lists at ``/api_versions``
+    (default v2.1 and v2.2); any other answers 404 as the product does. With
+    ``validate_responses`` (the default) a successful answer that does not conform to the
+    product's ``returnParamSchema`` is a 500 naming the violations (``api.Api``). Anything a
+    request raises unexpectedly answers 500 with an ``InternalError`` body naming the
+    exception (the traceback in ``debug``) and is logged on the ``tests.support.datera_sim``
+    loggers.
     """
 
     def __init__(
@@ -111,11 +131,13 @@ class DateraSimulator:
         users=None,
         tls_cert=None,
         tls_ca=None,
+        versions=VERSIONS,
+        validate_responses=True,
     ):
         self.host = host
         self._ports = (http_port, https_port)
         self.state = State(users or {"admin": "password"})
-        self.api = Api(self.state)
+        self.api = Api(self.state, versions, validate_responses)
         self.faults = Faults()
         self.faults._expire = self._expire_tokens
         self.requests = []  # (method, path as received, query included)
@@ -233,9 +255,13 @@ class DateraSimulator:
         try:
             body = _parse_body(raw)
             entry["body"] = body if path not in LOGIN_PATHS else "******"
+            if self.faults.take_expiry(method, split.path):
+                self._expire_tokens()
             status, payload = self._answer(method, version, path, query, headers, body)
         except ApiError as exc:
             status, payload = exc.status, exc.body()
+        except Exception as exc:
+            status, payload = 500, crash_body(method, target, exc)
         delay = self.faults.take_delay()
         if delay:
             time.sleep(delay)
@@ -244,7 +270,7 @@ class DateraSimulator:
 
     def _answer(self, method, version, path, query, headers, body):
         if version == "api_versions" and path == "/":
-            return 200, {"api_versions": ["v2.1", "v2.2"]}
+            return 200, {"api_versions": list(self.api.versions)}
         injected = self.faults.take_status(path in LOGIN_PATHS)
         if injected:
             status, message = injected
@@ -257,6 +283,13 @@ class DateraSimulator:
         if path == "/login" and method == "PUT" and self.faults.login_refused:
             raise ApiError(401, "AuthFailedError", "Login refused")
         return self.api.handle(method, "v" + version.lstrip("v"), path, query, headers, body)
+
+
+def crash_body(method, target, exc):
+    """Log what ``method target`` raised and return the 500 body that names it."""
+    log.exception("datera-sim: %s %s raised", method, target)
+    message = f"Simulator bug: {type(exc).__name__}: {exc}"
+    return ApiError(500, "InternalError", message, debug=traceback.format_exc()).body()
 
 
 def _parse_body(raw):

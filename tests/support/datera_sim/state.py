@@ -23,6 +23,8 @@ import threading
 import time
 import uuid
 
+from tests.support import secrets as handed_out
+
 from .errors import ApiError, conflict, invalid, not_found
 
 GIB = 2**30
@@ -70,7 +72,7 @@ class State:
                 "path": f"/storage_nodes/{node}",
                 "uuid": node,
                 "name": f"node-{i}",
-                "op_state": "running",
+                "op_state": "online",
                 "health": "ok",
             }
             for i, node in enumerate(
@@ -135,7 +137,7 @@ class State:
     def login(self, name, password):
         if name not in self.users or self.users[name] != password:
             raise ApiError(401, "AuthFailedError", "Authentication failed: bad name or password")
-        key = secrets.token_hex(16)
+        key = handed_out.issued(secrets.token_hex(16))
         self.sessions[key] = {"user": name, "expires": time.monotonic() + self.session_ttl}
         return key
 
@@ -150,13 +152,10 @@ class State:
 
     @staticmethod
     def _tenant_entity(path, name, descr, parent):
-        return {
-            "path": path,
-            "name": name,
-            "descr": descr,
-            "parent_path": parent,
-            "subtenants": [],
-        }
+        tenant = {"path": path, "name": name, "descr": descr, "subtenants": []}
+        if parent is not None:
+            tenant["parent_path"] = parent
+        return tenant
 
     def tenant(self, path):
         if path not in self.tenants:
@@ -250,7 +249,6 @@ class State:
             "access_control_mode": body.get("access_control_mode", "deny_all"),
             "deployment_state": "deployed",
             "causes": [],
-            "restore_point": None,
             "app_template": {"path": "", "resolved_path": "", "resolved_tenant": ""},
             "storage_instances": [],
             "snapshots": [],
@@ -477,13 +475,10 @@ class State:
             "placement_mode": body.get("placement_mode", "hybrid"),
             "placement_policy": _ref(policy["path"]),
             "op_state": "unavailable",
-            "op_status": "none",
             "availability_state": "available",
             "health": "ok",
             "deployment_state": "deployed",
-            "recovery_state": None,
             "causes": [],
-            "restore_point": None,
             "active_storage_nodes": [{"path": n["path"]} for n in self.storage_nodes],
             "snapshots": [],
             "snapshot_policies": list(body.get("snapshot_policies") or []),
