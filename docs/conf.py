@@ -26,8 +26,8 @@ Autodoc imports the Salt loader modules from the working tree under the names
 different kinds do not clash. Salt itself must be importable (it is, in ``.venv``).
 """
 
-import configparser
 import os
+import re
 import sys
 import types
 from pathlib import Path
@@ -74,12 +74,10 @@ _install_namespace()
 
 # --- project metadata ----------------------------------------------------------------------
 
-_setup = configparser.ConfigParser()
-_setup.read(REPO / "setup.cfg")
 project = "datera-formula"
 author = "datera-formula contributors"
 copyright = "datera-formula contributors, Apache-2.0"  # noqa: A001 - Sphinx's name
-release = _setup.get("metadata", "version", fallback="0.0.0")
+release = re.search(r"^version:\s*(\S+)\s*$", (REPO / "FORMULA").read_text(), re.M).group(1)
 version = ".".join(release.split(".")[:2])
 
 extensions = ["sphinx.ext.autodoc"]

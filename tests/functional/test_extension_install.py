@@ -1,5 +1,6 @@
 """`pip install .` makes the formula's modules loadable by Salt as an extension."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ def test_pip_install_exposes_modules_through_the_entry_point(tmp_path):
     source = tmp_path / "source"  # a copy, so the build leaves the working tree clean
     for name in ("_modules", "_states", "_utils", "_pillar", "_runners"):
         shutil.copytree(REPO / name, source / name)
-    for name in ("setup.cfg", "pyproject.toml", "README.rst", "LICENSE"):
+    for name in ("setup.cfg", "setup.py", "pyproject.toml", "FORMULA", "README.rst", "LICENSE"):
         shutil.copy(REPO / name, source / name)
     target = tmp_path / "site"
     subprocess.run(
@@ -30,6 +31,10 @@ def test_pip_install_exposes_modules_through_the_entry_point(tmp_path):
         check=True,
         cwd=tmp_path,
     )
+    formula_version = re.search(r"^version: (\S+)$", (REPO / "FORMULA").read_text(), re.M)[1]
+    assert [p.name for p in target.glob("*.dist-info")] == [
+        f"datera_formula-{formula_version}.dist-info"
+    ]  # the package's version is FORMULA's
     config = tmp_path / "conf"
     config.mkdir()
     (config / "minion").write_text(
