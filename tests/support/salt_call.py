@@ -20,9 +20,10 @@ SALT_CALL = Path(sys.executable).with_name("salt-call")
 
 
 class Minion:
-    def __init__(self, root, datera, user=None):
+    def __init__(self, root, datera, user=None, grains=None):
         """A minion under ``root`` (created) with pillar ``{"datera": datera}``; ``user``
-        is Salt's ``user`` option, for a minion run as someone other than root."""
+        is Salt's ``user`` option, for a minion run as someone other than root; ``grains``
+        override the detected ones (another OS family, say)."""
         self.root = Path(root)
         pillar, self.files = self.root / "pillar", self.root / "files"
         for directory in (self.root / "etc", pillar, self.files):
@@ -37,6 +38,8 @@ class Minion:
         }
         if user:
             config["user"] = user
+        if grains:
+            config["grains"] = grains
         (self.root / "etc" / "minion").write_text(yaml.safe_dump(config))
 
     @property
