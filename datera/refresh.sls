@@ -1,13 +1,32 @@
 {#- The orchestration's first step, on every minion; changes no configuration, so it runs
     even in a dry run (test: False):
     - reload the minion's pillar, so targeting by datera:role sees the current pillar;
-    - on a node with a datera:role, bring the formula's modules up to date (sync.sls).
+    - on a node with a datera:role, bring the formula's modules up to date (sync.sls),
+      unless the formula is installed there as a Salt extension (pip): then the extension
+      is the copy, and a copy an earlier sync left behind that differs from it is warned
+      about (Salt's loader would use that copy first).
       This job's pillar is compiled afresh on the master, so a role given or taken away by
       the pillar edit counts already. One job per minion does both. #}
 {%- set tplroot = tpldir.split('/')[0] %}
-{%- if salt['pillar.get']('datera:role') %}
+{%- set install = salt['datera_install.status']() if 'datera_install.status' in salt else {} %}
+{%- if salt['pillar.get']('datera:role') and not install.get('extension') %}
 include:
   - {{ tplroot }}.sync
+{%- endif %}
+
+{%- if install.get('shadowed') %}
+
+datera-refresh-synced-copy-shadows-extension:
+  test.configurable_test_state:
+    - changes: false
+    - result: true
+    - comment: the formula is installed as a Salt extension ({{ install.extension }})
+    - warnings:
+      - >-
+        copies synced earlier differ from the installed extension {{ install.extension }}
+        and are used instead of it: {{ install.shadowed | join(', ') }}; remove them from
+        {{ opts.extension_modules }} (or run saltutil.clear_cache), or stop installing the
+        formula with pip
 {%- endif %}
 
 datera-refresh-pillar:

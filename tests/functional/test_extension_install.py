@@ -1,76 +1,119 @@
-"""`pip install .` makes the formula's modules loadable by Salt as an extension."""
+"""
+``pip install .`` makes the formula's modules loadable by Salt as an extension, and where
+the extension is installed the orchestration's refresh step does not sync copies over it.
+"""
 
+import json
 import re
 import shutil
 import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from tests.support.paths import REPO
 
+LOADER_DIRS = ("_modules", "_states", "_utils", "_pillar", "_runners")
 
-def test_pip_install_exposes_modules_through_the_entry_point(tmp_path):
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The formula pip-installed (no deps) into a directory of its own."""
+    tmp_path = tmp_path_factory.mktemp("extension")
     source = tmp_path / "source"  # a copy, so the build leaves the working tree clean
-    for name in ("_modules", "_states", "_utils", "_pillar", "_runners"):
+    for name in LOADER_DIRS:
         shutil.copytree(REPO / name, source / name)
     for name in ("setup.cfg", "setup.py", "pyproject.toml", "FORMULA", "README.rst", "LICENSE"):
         shutil.copy(REPO / name, source / name)
     target = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--target",
-            str(target),
-            str(source),
-        ],
-        check=True,
-        cwd=tmp_path,
-    )
-    formula_version = re.search(r"^version: (\S+)$", (REPO / "FORMULA").read_text(), re.M)[1]
-    assert [p.name for p in target.glob("*.dist-info")] == [
-        f"datera_formula-{formula_version}.dist-info"
-    ]  # the package's version is FORMULA's
-    config = tmp_path / "conf"
-    config.mkdir()
-    (config / "minion").write_text(
+    pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target)]
+    subprocess.run([*pip, str(source)], check=True, cwd=tmp_path)
+    return target
+
+
+def salt_call(root, *args, site=None, file_roots=None, pillar=None):
+    """``salt-call --local`` with its own config under ``root``; the extension importable
+    when ``site`` is given; JSON output decoded."""
+    (root / "pillar").mkdir(parents=True, exist_ok=True)
+    (root / "pillar" / "top.sls").write_text("base:\n  '*':\n    - p\n")
+    (root / "pillar" / "p.sls").write_text(json.dumps(pillar or {}))
+    files = file_roots or root / "empty"
+    files.mkdir(exist_ok=True)
+    (root / "minion").write_text(
         textwrap.dedent(f"""\
         id: extension-check
         file_client: local
-        root_dir: {tmp_path}
-        file_roots: {{base: [{tmp_path / "empty"}]}}
-        pillar_roots: {{base: [{tmp_path / "empty"}]}}
+        root_dir: {root}
+        file_roots: {{base: [{files}]}}
+        pillar_roots: {{base: [{root / "pillar"}]}}
         """)
     )
-    (tmp_path / "empty").mkdir()
-    env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}
-    salt_call = [
-        sys.executable,
-        "-c",
-        "import salt.scripts; salt.scripts.salt_call()",
-        "--local",
-        "-c",
-        str(config),
-        "--out",
-        "json",
-    ]
-    modules = subprocess.run(
-        salt_call + ["sys.list_functions", "datera_pillar"],
+    env = {"PATH": "/usr/bin:/bin", **({"PYTHONPATH": str(site)} if site else {})}
+    argv = [sys.executable, "-c", "import salt.scripts; salt.scripts.salt_call()", "--local"]
+    proc = subprocess.run(
+        [*argv, "-c", str(root), "--out", "json", *args],
         env=env,
         capture_output=True,
         text=True,
-        check=True,
+        timeout=300,
     )
-    assert '"datera_pillar.validate"' in modules.stdout
-    states = subprocess.run(
-        salt_call + ["sys.list_state_functions", "datera_conf"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout)["local"]
+
+
+def test_pip_install_exposes_modules_through_the_entry_point(site, tmp_path):
+    formula_version = re.search(r"^version: (\S+)$", (REPO / "FORMULA").read_text(), re.M)[1]
+    assert [p.name for p in site.glob("*.dist-info")] == [
+        f"datera_formula-{formula_version}.dist-info"
+    ]  # the package's version is FORMULA's
+    assert "datera_pillar.validate" in salt_call(
+        tmp_path, "sys.list_functions", "datera_pillar", site=site
     )
-    assert '"datera_conf.managed"' in states.stdout
+    assert "datera_conf.managed" in salt_call(
+        tmp_path, "sys.list_state_functions", "datera_conf", site=site
+    )
+    status = salt_call(tmp_path, "datera_install.status", site=site)
+    assert status["extension"] == formula_version and status["shadowed"] == []
+
+
+def state_tree(root, modules_from=REPO / "_modules"):
+    """A fileserver root as gitfs/file_roots serve the repository: datera/ and the loader
+    dirs (``_modules`` from ``modules_from``)."""
+    root.mkdir()
+    (root / "datera").symlink_to(REPO / "datera")
+    for name in ("_states", "_utils"):
+        (root / name).symlink_to(REPO / name)
+    shutil.copytree(modules_from, root / "_modules")
+    return root
+
+
+def refresh_states(tmp_path, **kwargs):
+    """What the orchestration's refresh step would run on a controller (rendered, not run:
+    its pillar refresh and module reload wait for a running minion)."""
+    pillar = {"datera": {"role": "controller", "backends": {}}}
+    return salt_call(tmp_path, "state.show_sls", "datera.refresh", pillar=pillar, **kwargs)
+
+
+def test_the_refresh_step_syncs_only_where_the_extension_is_not_installed(site, tmp_path):
+    files = state_tree(tmp_path / "files")
+    assert "datera-sync-modules" in refresh_states(tmp_path, file_roots=files)  # no extension
+    salt_call(tmp_path, "saltutil.sync_modules", "refresh=False", file_roots=files)
+    assert list(tmp_path.rglob("extmods/modules/datera.py"))  # the minion's synced copy
+
+    installed = refresh_states(tmp_path, file_roots=files, site=site)
+    assert not [sid for sid in installed if sid.startswith("datera-sync-")]
+    assert "datera-refresh-synced-copy-shadows-extension" not in installed  # same content
+
+    # the fileserver's copy changes (another version on gitfs) and is synced by hand: the
+    # synced copy now shadows the extension, and the refresh step says so
+    (files / "_modules" / "datera.py").write_text(
+        (REPO / "_modules" / "datera.py").read_text() + "# another version\n"
+    )
+    salt_call(tmp_path, "saltutil.sync_modules", "refresh=False", file_roots=files)
+    status = salt_call(tmp_path, "datera_install.status", site=site, file_roots=files)
+    assert status["shadowed"] == ["modules/datera.py"]
+    warned = refresh_states(tmp_path, file_roots=files, site=site)
+    warning = warned["datera-refresh-synced-copy-shadows-extension"]["test"]
+    assert any("modules/datera.py" in str(arg) for arg in warning)
+    assert not [sid for sid in warned if sid.startswith("datera-sync-")]
