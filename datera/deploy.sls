@@ -13,7 +13,8 @@
 {%- set others = 'I@datera:role:controller' %}
 {%- set controllers = primary ~ ' or ' ~ others %}
 {#- The steps after the pre-flight step tell the controllers it passed: not run twice. #}
-{%- set preflight_passed = {'datera_orchestration': {'preflight_passed': True}} %}
+{%- set passed = {'preflight_passed': True} %}
+{%- set preflight_passed = {'datera_orchestration': passed} %}
 
 {#- Pillar targeting uses each minion's pillar in memory: refresh it first, everywhere,
     so a node given (or relieved of) a datera:role by a pillar edit is targeted right; the

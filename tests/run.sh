@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Set up and run every check: lint, the test suite (unit, functional, integration,
+# Set up and run every check: lint (pre-commit), the test suite (unit, functional, integration,
 # fidelity), then the test report (from this run's JUnit XML) and the docs build, warnings
 # as errors. Artifacts (JUnit XML, the built docs) go to artifacts/ and docs/_build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/setup.sh
 mkdir -p artifacts
-.venv/bin/ruff check .
+# ruff, salt-lint, yamllint, shellcheck (.pre-commit-config.yaml)
+PATH="$PWD/.venv/bin:$PATH" pre-commit run --all-files --show-diff-on-failure
 status=0
 .venv/bin/python -m pytest --junitxml=artifacts/junit.xml "$@" || status=$?
 bench=()

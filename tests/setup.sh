@@ -32,9 +32,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # The formula itself is not installed here: the tests load it from the working tree
 # (file_roots + saltutil.sync_all) and check `pip install .` separately.
-.venv/bin/pip install -q --disable-pip-version-check $(extras tests docs) "requests>=2.25"
+mapfile -t requirements < <(extras tests docs)
+.venv/bin/pip install -q --disable-pip-version-check "${requirements[@]}" "requests>=2.25"
 
 if [ ! -x .venv-cinder/bin/python ]; then
   "$PYTHON" -m venv .venv-cinder
 fi
-.venv-cinder/bin/pip install -q --disable-pip-version-check $(extras cinder)
+mapfile -t requirements < <(extras cinder)
+.venv-cinder/bin/pip install -q --disable-pip-version-check "${requirements[@]}"
