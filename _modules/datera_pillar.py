@@ -515,6 +515,27 @@ def mask(settings_dict):
     return masked
 
 
+def _resolve_secrets(settings_dict, path=("datera",)):
+    """Secrets given as ``sdb://<profile>/<key>`` URIs (Vault, a keyring, a file ... through
+    Salt's sdb) replaced by what the profile holds, on the minion, when a module needs them.
+    A URI that gives nothing is an error naming the key (never the value)."""
+    out = {}
+    for key, value in settings_dict.items():
+        where = (*path, key)
+        if isinstance(value, dict):
+            value = _resolve_secrets(value, where)
+        elif key in SECRET_KEYS and isinstance(value, str) and value.startswith("sdb://"):
+            resolved = __salt__["sdb.get"](value)
+            if not isinstance(resolved, str) or not resolved or resolved == value:
+                raise CommandExecutionError(
+                    f"{':'.join(where)}: {value} gives no value (is the sdb profile configured "
+                    "on this minion, and the key set?)"
+                )
+            value = resolved
+        out[key] = value
+    return out
+
+
 def settings(reveal=False):
     """
     Return the whole ``datera`` pillar, validated, with every default filled in.
@@ -522,7 +543,8 @@ def settings(reveal=False):
     Fails, naming each bad key, when the pillar is invalid.
 
     reveal
-        Secrets are shown as ``******`` unless this is ``True`` (for other modules).
+        Secrets are shown as ``******`` unless this is ``True`` (for other modules); then a
+        secret given as an ``sdb://`` URI is looked up.
 
     CLI Example:
 
@@ -532,7 +554,7 @@ def settings(reveal=False):
     """
     # __pillar__, not pillar.get: Salt 3008 masks pillar.get's values outside renderers.
     result = normalise(__pillar__.get("datera", {}))
-    return result if reveal else mask(result)
+    return _resolve_secrets(result) if reveal else mask(result)
 
 
 def validate():

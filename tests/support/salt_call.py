@@ -20,16 +20,17 @@ SALT_CALL = Path(sys.executable).with_name("salt-call")
 
 
 class Minion:
-    def __init__(self, root, datera, user=None, grains=None):
+    def __init__(self, root, datera, user=None, grains=None, config_extra=None):
         """A minion under ``root`` (created) with pillar ``{"datera": datera}``; ``user``
         is Salt's ``user`` option, for a minion run as someone other than root; ``grains``
-        override the detected ones (another OS family, say)."""
+        override the detected ones (another OS family, say); ``config_extra``: more options."""
         self.root = Path(root)
         pillar, self.files = self.root / "pillar", self.root / "files"
         for directory in (self.root / "etc", pillar, self.files):
             directory.mkdir(parents=True)
         (pillar / "top.sls").write_text("base:\n  '*':\n    - datera\n")
-        (pillar / "datera.sls").write_text(yaml.safe_dump({"datera": datera}))
+        self.pillar_file = pillar / "datera.sls"
+        self.pillar_file.write_text(yaml.safe_dump({"datera": datera}))
         config = {
             "id": self.root.name,
             "root_dir": str(self.root),
@@ -40,6 +41,7 @@ class Minion:
             config["user"] = user
         if grains:
             config["grains"] = grains
+        config.update(config_extra or {})
         (self.root / "etc" / "minion").write_text(yaml.safe_dump(config))
 
     @property
