@@ -12,6 +12,7 @@ the tests) never take the same block. Processes started by a run inherit its blo
 ``DATERA_TEST_NET``.
 """
 
+import atexit
 import fcntl
 import os
 import random
@@ -31,6 +32,7 @@ def _claim(prefix):
         handle.close()
         return False
     _held.append(handle)
+    atexit.register(path.unlink, missing_ok=True)  # nothing left in /tmp after the run
     return True
 
 
