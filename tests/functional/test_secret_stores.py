@@ -40,9 +40,11 @@ def manage(minion, conf):
     return rc, state
 
 
-def test_sdb_uri(tmp_path):
+def sdb_run(tmp_path, store_content):
+    """cinder.conf managed with ``san_password`` given as a URI of a YAML sdb profile that
+    holds ``store_content``: ``(exit code, state return, cinder.conf)``."""
     store = tmp_path / "vault-stand-in.yaml"
-    store.write_text(yaml.safe_dump({"datera": {"san_password": PASSWORD}}))
+    store.write_text(yaml.safe_dump(store_content))
     minion = Minion(
         tmp_path / "sdb",
         pillar("sdb://secrets/datera:san_password"),
@@ -50,23 +52,18 @@ def test_sdb_uri(tmp_path):
     )
     conf = tmp_path / "cinder.conf"
     conf.write_text("[DEFAULT]\n")
-    rc, state = manage(minion, conf)
+    return (*manage(minion, conf), conf)
+
+
+def test_sdb_uri(tmp_path):
+    rc, state, conf = sdb_run(tmp_path, {"datera": {"san_password": PASSWORD}})
     assert rc == 0 and state["result"] is True, state
     assert written_password(conf) == PASSWORD
     assert "sdb://" not in conf.read_text()
 
 
 def test_sdb_uri_without_a_value_names_the_key_and_changes_nothing(tmp_path):
-    store = tmp_path / "empty.yaml"
-    store.write_text("{}\n")
-    minion = Minion(
-        tmp_path / "sdb-missing",
-        pillar("sdb://secrets/datera:san_password"),
-        config_extra={"secrets": {"driver": "yaml", "files": [str(store)]}, **DEBUG_LOG},
-    )
-    conf = tmp_path / "cinder.conf"
-    conf.write_text("[DEFAULT]\n")
-    rc, state = manage(minion, conf)
+    rc, state, conf = sdb_run(tmp_path, {})
     assert rc != 0 and state["result"] is False
     assert (
         "datera:backends:datera:san_password: sdb://secrets/datera:san_password"
