@@ -350,9 +350,9 @@ BEHAVIOUR = (
 )
 
 MAPPINGS = (
-    ("faults (issue 6)", FAULTS),
+    ("faults", FAULTS),
     ("original plugin cases", PLUGIN_CASES),
-    ("day-2 procedures (issue 9)", DAY2),
+    ("day-2 procedures", DAY2),
     ("behaviour the guides describe", BEHAVIOUR),
 )
 
@@ -625,7 +625,7 @@ def render(junit_path, bench_path=None):
 
     out += _title("Faults and the tests that cover them", "-")
     out += [
-        "Issue 6's fault list (plus bad input and secrets). A fault shows *passed* only when",
+        "The fault list (plus bad input and secrets). A fault shows *passed* only when",
         "every test mapped to it ran and passed in this run; *not run* when one of them is",
         "not in the JUnit file.",
         "",

@@ -15,4 +15,6 @@ if [ -f artifacts/bench.json ]; then bench=(--bench artifacts/bench.json); fi
 .venv/bin/python docs/junit_report.py artifacts/junit.xml docs/_generated/test-report.rst "${bench[@]}"
 .venv/bin/sphinx-build -q -W --keep-going -b html docs docs/_build/html
 echo "docs: docs/_build/html/index.html (test report: docs/_build/html/test-report.html)"
+# the operator pages in headless Chromium at 1280 px: nothing scrolls sideways; screenshots
+.venv/bin/python docs/check_layout.py docs/_build/html --shots artifacts/docs-shots || status=1
 exit "$status"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything the demo and the tests need, from nothing; safe to re-run.
-#  - Debian packages (as root): Pacemaker's command-line tools;
+#  - Debian packages (as root): Pacemaker's command-line tools; Graphviz and Chromium (docs);
 #  - .venv: Salt 3008.4 + the test tools, pinned in setup.cfg ([options.extras_require]);
 #  - .venv-cinder: the real cinder 29.0.0 with its Datera driver (fidelity tests).
 set -euo pipefail
@@ -13,6 +13,17 @@ if ! command -v cibadmin >/dev/null || ! command -v crm_simulate >/dev/null; the
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pacemaker-cli-utils >/dev/null
   else
     echo "setup: Pacemaker CLI missing; run as root or: sudo apt-get install pacemaker-cli-utils" >&2
+    exit 1
+  fi
+fi
+
+# The docs: Graphviz draws the diagrams; Chromium looks at the built pages (check_layout.py).
+if ! command -v dot >/dev/null || ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz chromium >/dev/null
+  else
+    echo "setup: graphviz/chromium missing; run as root or: sudo apt-get install graphviz chromium" >&2
     exit 1
   fi
 fi
