@@ -27,8 +27,8 @@ __virtualname__ = "datera_conf"
 MASK = "******"
 _SECRET_KEY = re.compile(r"(password|secret|_key$|^key$|token)", re.IGNORECASE)
 _URL_CREDENTIALS = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
-_KEY = re.compile(r"^([A-Za-z0-9_.\-]+)\s*=")
-_DIFF_KEY_LINE = re.compile(r"^([-+ ]?\s*#?\s*)([A-Za-z0-9_.\-]+)(\s*=\s*)(.*)$")
+_DIFF_KEY_LINE = re.compile(r"^([-+ ]?[ \t]*#?\s*)([A-Za-z0-9_.\-]+)([ \t]*[=:][ \t]*)(.*)$")
+_DIFF_CONTINUATION = re.compile(r"^([-+ ]?[ \t]+)(\S.*)$")
 
 # OpenStack releases in order; the driver's path and options changed along the way.
 RELEASES = (
@@ -168,7 +168,6 @@ def mask_line(line):
 def _same(current, wanted):
     if current is None:
         return False
-    current = current.strip()
     if wanted in ("true", "false"):
         return current.lower() == wanted
     return current == wanted
@@ -188,41 +187,81 @@ def _edit(doc, section, key, wanted, changes):
         }
 
 
-def edit_text(text, plan):
-    """Apply a :func:`desired` plan to INI text; return ``(new_text, changes)``."""
-    doc = __utils__["datera_ini.parse"](text)
+def _parse(text, path):
+    try:
+        return __utils__["datera_ini.parse"](text)
+    except ValueError as err:  # datera_ini.ParseError: where oslo.config refuses the file
+        raise CommandExecutionError(
+            f"{path}: cinder (oslo.config) cannot read this file, so the formula does not "
+            f"edit it: {err}"
+        ) from None
+
+
+def _enabled_backends(doc, plan, changes, path):
+    """Keep every backend ``[DEFAULT] enabled_backends`` names, add the present Datera ones
+    and drop the absent ones. Adding to a value that spans lines adds a continuation line
+    and keeps the others as they are."""
+    current = doc.get("DEFAULT", "enabled_backends")
+    if current is not None and "$" in current:
+        raise CommandExecutionError(
+            f"{path}: [DEFAULT] enabled_backends = {current!r} uses oslo.config's "
+            "$-substitution, so the formula cannot tell which backends it names; write "
+            "them out and run again"
+        )
+    enabled = __utils__["datera_ini.split_list"](current)
+    kept = [b for b in enabled if b not in plan["absent"]]
+    added = [b for b in plan["sections"] if b not in kept]
+    if kept == enabled and not added:
+        return
+    if kept == enabled and doc.lines_of("DEFAULT", "enabled_backends") > 1:
+        comma = "" if current.rstrip().endswith(",") else ","
+        doc.extend("DEFAULT", "enabled_backends", comma + ",".join(added))
+        new = doc.get("DEFAULT", "enabled_backends")
+        changes.setdefault("DEFAULT", {})["enabled_backends"] = {"old": current, "new": new}
+        return
+    _edit(doc, "DEFAULT", "enabled_backends", ",".join(kept + added) or None, changes)
+
+
+def edit_text(text, plan, path="cinder.conf"):
+    """Apply a :func:`desired` plan to INI text; return ``(new_text, changes)``.
+
+    Reads the text as cinder's oslo.config does (``_utils/datera_ini.py``); a text it
+    refuses is refused here too, naming ``path`` and the line."""
+    doc = _parse(text, path)
     changes = {}
     for name in plan["absent"]:
         if doc.named(name):
             doc.remove_section(name)
             changes[name] = "section removed"
     for name, options in plan["sections"].items():
-        existing = {key for section in doc.named(name) for key in _keys(section)}
-        for key in sorted(existing - set(options)):
+        for key in sorted(doc.keys(name) - set(options)):
             _edit(doc, name, key, None, changes)
         for key, wanted in options.items():
             _edit(doc, name, key, wanted, changes)
-    enabled = __utils__["datera_ini.split_list"](doc.get("DEFAULT", "enabled_backends"))
-    wanted = [b for b in enabled if b not in plan["absent"]]
-    wanted += [b for b in plan["sections"] if b not in wanted]
-    if wanted != enabled:
-        _edit(doc, "DEFAULT", "enabled_backends", ",".join(wanted) or None, changes)
+    _enabled_backends(doc, plan, changes, path)
     for key, value in plan["default"].items():
         _edit(doc, "DEFAULT", key, value, changes)
     return doc.text(), changes
 
 
-def _keys(section):
-    return {m.group(1) for m in map(_KEY.match, section.lines[1:]) if m}
-
-
 def masked_diff(old_text, new_text, path):
-    lines = __utils__["datera_diff.unified"](
-        old_text.splitlines(keepends=True), new_text.splitlines(keepends=True), path, 2
-    )
-    return "".join(
-        line if line.startswith(("---", "+++", "@@")) else mask_line(line) for line in lines
-    )
+    split = __utils__["datera_ini.split_lines"]
+    lines = __utils__["datera_diff.unified"](split(old_text), split(new_text), path, 2)
+    out, secret = [], False
+    for line in lines:
+        if line.startswith(("---", "+++", "@@")):
+            out.append(line)
+            continue
+        continued = _DIFF_CONTINUATION.match(line.rstrip("\r\n"))
+        if continued and secret:  # a continuation line of a secret value
+            ending = line[len(line.rstrip("\r\n")) :]
+            out.append(f"{continued.group(1)}{MASK}{ending}")
+            continue
+        match = _DIFF_KEY_LINE.match(line.rstrip("\r\n"))
+        if match or not continued:
+            secret = bool(match) and is_secret(match.group(2))
+        out.append(mask_line(line))
+    return "".join(out)
 
 
 # --- file I/O ----------------------------------------------------------------------------
@@ -356,7 +395,7 @@ def check(conf_file=None):
     """
     settings, path = _settings_and_path(conf_file)
     old = _read(path)
-    new, changes = edit_text(old, desired(settings))
+    new, changes = edit_text(old, desired(settings), path)
     return {"in_sync": not changes, "changes": changes, "diff": masked_diff(old, new, path)}
 
 
@@ -381,7 +420,7 @@ def apply(conf_file=None):
     with _locked(path):
         _remove_stale_temp_files(path)
         old = _read(path)
-        new, changes = edit_text(old, desired(settings))
+        new, changes = edit_text(old, desired(settings), path)
         if not changes:
             return {"changes": {}, "diff": "", "backup": None}
         backup = None
