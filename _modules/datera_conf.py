@@ -30,62 +30,12 @@ _URL_CREDENTIALS = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
 _DIFF_KEY_LINE = re.compile(r"^([-+ ]?[ \t]*#?\s*)([A-Za-z0-9_.\-]+)([ \t]*[=:][ \t]*)(.*)$")
 _DIFF_CONTINUATION = re.compile(r"^([-+ ]?[ \t]+)(\S.*)$")
 
-# OpenStack releases in order; the driver's path and options changed along the way.
-RELEASES = (
-    "liberty",
-    "mitaka",
-    "newton",
-    "ocata",
-    "pike",
-    "queens",
-    "rocky",
-    "stein",
-    "train",
-    "ussuri",
-    "victoria",
-    "wallaby",
-    "xena",
-    "yoga",
-    "zed",
-    "2023.1",
-    "2023.2",
-    "2024.1",
-    "2024.2",
-    "2025.1",
-    "2025.2",
-    "2026.1",
-    "2026.2",
-    "latest",
-)
-RELEASE_ALIASES = {
-    "antelope": "2023.1",
-    "bobcat": "2023.2",
-    "caracal": "2024.1",
-    "dalmatian": "2024.2",
-    "epoxy": "2025.1",
-    "flamingo": "2025.2",
-    "gazpacho": "2026.1",
-}
-OLD_DRIVER = "cinder.volume.drivers.datera.DateraDriver"
-DRIVER = "cinder.volume.drivers.datera.datera_iscsi.DateraDriver"
-
 
 def __virtual__():
     return __virtualname__
 
 
 # --- rendering: pillar settings -> the options a backend section must hold ---------------
-
-
-def release_index(release):
-    """Position of a release name in :data:`RELEASES`; unknown names are an error."""
-    name = RELEASE_ALIASES.get(str(release).lower(), str(release).lower())
-    if name not in RELEASES:
-        raise CommandExecutionError(
-            f"datera:release: unknown OpenStack release {release!r}; "
-            f"use one of {', '.join(RELEASES)} (or a code name like caracal)"
-        )
-    return RELEASES.index(name)
 
 
 def _value(value):
@@ -95,22 +45,21 @@ def _value(value):
     return str(value).replace("$", "$$")
 
 
-def backend_options(backend, release, shared_host=None):
-    """The ordered ``{option: text}`` a present backend's section must hold."""
-    index = release_index(release)
+def backend_options(backend, driver, shared_host=None):
+    """The ordered ``{option: text}`` a present backend's section must hold, for the
+    release whose ``driver`` (``datera_pillar``'s settings: ``driver``) is given."""
     options = {
-        "volume_driver": OLD_DRIVER if index <= RELEASES.index("newton") else DRIVER,
+        "volume_driver": driver["driver"],
         "volume_backend_name": backend["volume_backend_name"],
         "san_ip": backend["san_ip"],
         "san_login": backend["san_login"],
         "san_password": backend["san_password"],
     }
-    if index >= RELEASES.index("ussuri"):
+    if driver["replicas"] == "datera_volume_type_defaults":
         options["datera_volume_type_defaults"] = f"replica_count:{backend['replica_count']}"
-    else:
-        options["datera_num_replicas"] = backend["replica_count"]
-    if index <= RELEASES.index("newton"):
-        options["datera_api_version"] = 2
+    elif driver["replicas"]:
+        options[driver["replicas"]] = backend["replica_count"]
+    options.update(driver["fixed"])
     options.update(backend["options"])
     if shared_host:
         options["backend_host"] = shared_host
@@ -126,12 +75,18 @@ def desired(settings):
     per_backend_host = (
         cinder["shared_host"] if cinder["shared_host_option"] == "backend_host" else None
     )
+    if settings["driver"]["unverified"]:
+        log.warning(
+            "datera_conf: the options written for release %s are unverified: %s",
+            settings["release"],
+            settings["driver"]["unverified"],
+        )
     plan = {"sections": {}, "absent": [], "default": {}}
     for name, backend in settings["backends"].items():
         if backend["ensure"] == "absent":
             plan["absent"].append(name)
         else:
-            plan["sections"][name] = backend_options(backend, settings["release"], per_backend_host)
+            plan["sections"][name] = backend_options(backend, settings["driver"], per_backend_host)
     if cinder["shared_host_option"] == "host" and plan["sections"]:
         plan["default"]["host"] = cinder["shared_host"]
     return plan
