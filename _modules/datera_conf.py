@@ -27,47 +27,8 @@ __virtualname__ = "datera_conf"
 MASK = "******"
 _SECRET_KEY = re.compile(r"(password|secret|_key$|^key$|token)", re.IGNORECASE)
 _URL_CREDENTIALS = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
-_KEY = re.compile(r"^([A-Za-z0-9_.\-]+)\s*=")
-_DIFF_KEY_LINE = re.compile(r"^([-+ ]?\s*#?\s*)([A-Za-z0-9_.\-]+)(\s*=\s*)(.*)$")
-
-# OpenStack releases in order; the driver's path and options changed along the way.
-RELEASES = (
-    "liberty",
-    "mitaka",
-    "newton",
-    "ocata",
-    "pike",
-    "queens",
-    "rocky",
-    "stein",
-    "train",
-    "ussuri",
-    "victoria",
-    "wallaby",
-    "xena",
-    "yoga",
-    "zed",
-    "2023.1",
-    "2023.2",
-    "2024.1",
-    "2024.2",
-    "2025.1",
-    "2025.2",
-    "2026.1",
-    "2026.2",
-    "latest",
-)
-RELEASE_ALIASES = {
-    "antelope": "2023.1",
-    "bobcat": "2023.2",
-    "caracal": "2024.1",
-    "dalmatian": "2024.2",
-    "epoxy": "2025.1",
-    "flamingo": "2025.2",
-    "gazpacho": "2026.1",
-}
-OLD_DRIVER = "cinder.volume.drivers.datera.DateraDriver"
-DRIVER = "cinder.volume.drivers.datera.datera_iscsi.DateraDriver"
+_DIFF_KEY_LINE = re.compile(r"^([-+ ]?[ \t]*#?\s*)([A-Za-z0-9_.\-]+)([ \t]*[=:][ \t]*)(.*)$")
+_DIFF_CONTINUATION = re.compile(r"^([-+ ]?[ \t]+)(\S.*)$")
 
 
 def __virtual__():
@@ -77,17 +38,6 @@ def __virtual__():
 # --- rendering: pillar settings -> the options a backend section must hold ---------------
 
 
-def release_index(release):
-    """Position of a release name in :data:`RELEASES`; unknown names are an error."""
-    name = RELEASE_ALIASES.get(str(release).lower(), str(release).lower())
-    if name not in RELEASES:
-        raise CommandExecutionError(
-            f"datera:release: unknown OpenStack release {release!r}; "
-            f"use one of {', '.join(RELEASES)} (or a code name like caracal)"
-        )
-    return RELEASES.index(name)
-
-
 def _value(value):
     """Text for cinder.conf: booleans lowercase, ``$`` escaped (oslo.config substitutes)."""
     if isinstance(value, bool):
@@ -95,22 +45,21 @@ def _value(value):
     return str(value).replace("$", "$$")
 
 
-def backend_options(backend, release, shared_host=None):
-    """The ordered ``{option: text}`` a present backend's section must hold."""
-    index = release_index(release)
+def backend_options(backend, driver, shared_host=None):
+    """The ordered ``{option: text}`` a present backend's section must hold, for the
+    release whose ``driver`` (``datera_pillar``'s settings: ``driver``) is given."""
     options = {
-        "volume_driver": OLD_DRIVER if index <= RELEASES.index("newton") else DRIVER,
+        "volume_driver": driver["driver"],
         "volume_backend_name": backend["volume_backend_name"],
         "san_ip": backend["san_ip"],
         "san_login": backend["san_login"],
         "san_password": backend["san_password"],
     }
-    if index >= RELEASES.index("ussuri"):
+    if driver["replicas"] == "datera_volume_type_defaults":
         options["datera_volume_type_defaults"] = f"replica_count:{backend['replica_count']}"
-    else:
-        options["datera_num_replicas"] = backend["replica_count"]
-    if index <= RELEASES.index("newton"):
-        options["datera_api_version"] = 2
+    elif driver["replicas"]:
+        options[driver["replicas"]] = backend["replica_count"]
+    options.update(driver["fixed"])
     options.update(backend["options"])
     if shared_host:
         options["backend_host"] = shared_host
@@ -126,12 +75,18 @@ def desired(settings):
     per_backend_host = (
         cinder["shared_host"] if cinder["shared_host_option"] == "backend_host" else None
     )
+    if settings["driver"]["unverified"]:
+        log.warning(
+            "datera_conf: the options written for release %s are unverified: %s",
+            settings["release"],
+            settings["driver"]["unverified"],
+        )
     plan = {"sections": {}, "absent": [], "default": {}}
     for name, backend in settings["backends"].items():
         if backend["ensure"] == "absent":
             plan["absent"].append(name)
         else:
-            plan["sections"][name] = backend_options(backend, settings["release"], per_backend_host)
+            plan["sections"][name] = backend_options(backend, settings["driver"], per_backend_host)
     if cinder["shared_host_option"] == "host" and plan["sections"]:
         plan["default"]["host"] = cinder["shared_host"]
     return plan
@@ -168,7 +123,6 @@ def mask_line(line):
 def _same(current, wanted):
     if current is None:
         return False
-    current = current.strip()
     if wanted in ("true", "false"):
         return current.lower() == wanted
     return current == wanted
@@ -188,41 +142,81 @@ def _edit(doc, section, key, wanted, changes):
         }
 
 
-def edit_text(text, plan):
-    """Apply a :func:`desired` plan to INI text; return ``(new_text, changes)``."""
-    doc = __utils__["datera_ini.parse"](text)
+def _parse(text, path):
+    try:
+        return __utils__["datera_ini.parse"](text)
+    except ValueError as err:  # datera_ini.ParseError: where oslo.config refuses the file
+        raise CommandExecutionError(
+            f"{path}: cinder (oslo.config) cannot read this file, so the formula does not "
+            f"edit it: {err}"
+        ) from None
+
+
+def _enabled_backends(doc, plan, changes, path):
+    """Keep every backend ``[DEFAULT] enabled_backends`` names, add the present Datera ones
+    and drop the absent ones. Adding to a value that spans lines adds a continuation line
+    and keeps the others as they are."""
+    current = doc.get("DEFAULT", "enabled_backends")
+    if current is not None and "$" in current:
+        raise CommandExecutionError(
+            f"{path}: [DEFAULT] enabled_backends = {current!r} uses oslo.config's "
+            "$-substitution, so the formula cannot tell which backends it names; write "
+            "them out and run again"
+        )
+    enabled = __utils__["datera_ini.split_list"](current)
+    kept = [b for b in enabled if b not in plan["absent"]]
+    added = [b for b in plan["sections"] if b not in kept]
+    if kept == enabled and not added:
+        return
+    if kept == enabled and doc.lines_of("DEFAULT", "enabled_backends") > 1:
+        comma = "" if current.rstrip().endswith(",") else ","
+        doc.extend("DEFAULT", "enabled_backends", comma + ",".join(added))
+        new = doc.get("DEFAULT", "enabled_backends")
+        changes.setdefault("DEFAULT", {})["enabled_backends"] = {"old": current, "new": new}
+        return
+    _edit(doc, "DEFAULT", "enabled_backends", ",".join(kept + added) or None, changes)
+
+
+def edit_text(text, plan, path="cinder.conf"):
+    """Apply a :func:`desired` plan to INI text; return ``(new_text, changes)``.
+
+    Reads the text as cinder's oslo.config does (``_utils/datera_ini.py``); a text it
+    refuses is refused here too, naming ``path`` and the line."""
+    doc = _parse(text, path)
     changes = {}
     for name in plan["absent"]:
         if doc.named(name):
             doc.remove_section(name)
             changes[name] = "section removed"
     for name, options in plan["sections"].items():
-        existing = {key for section in doc.named(name) for key in _keys(section)}
-        for key in sorted(existing - set(options)):
+        for key in sorted(doc.keys(name) - set(options)):
             _edit(doc, name, key, None, changes)
         for key, wanted in options.items():
             _edit(doc, name, key, wanted, changes)
-    enabled = __utils__["datera_ini.split_list"](doc.get("DEFAULT", "enabled_backends"))
-    wanted = [b for b in enabled if b not in plan["absent"]]
-    wanted += [b for b in plan["sections"] if b not in wanted]
-    if wanted != enabled:
-        _edit(doc, "DEFAULT", "enabled_backends", ",".join(wanted) or None, changes)
+    _enabled_backends(doc, plan, changes, path)
     for key, value in plan["default"].items():
         _edit(doc, "DEFAULT", key, value, changes)
     return doc.text(), changes
 
 
-def _keys(section):
-    return {m.group(1) for m in map(_KEY.match, section.lines[1:]) if m}
-
-
 def masked_diff(old_text, new_text, path):
-    lines = __utils__["datera_diff.unified"](
-        old_text.splitlines(keepends=True), new_text.splitlines(keepends=True), path, 2
-    )
-    return "".join(
-        line if line.startswith(("---", "+++", "@@")) else mask_line(line) for line in lines
-    )
+    split = __utils__["datera_ini.split_lines"]
+    lines = __utils__["datera_diff.unified"](split(old_text), split(new_text), path, 2)
+    out, secret = [], False
+    for line in lines:
+        if line.startswith(("---", "+++", "@@")):
+            out.append(line)
+            continue
+        continued = _DIFF_CONTINUATION.match(line.rstrip("\r\n"))
+        if continued and secret:  # a continuation line of a secret value
+            ending = line[len(line.rstrip("\r\n")) :]
+            out.append(f"{continued.group(1)}{MASK}{ending}")
+            continue
+        match = _DIFF_KEY_LINE.match(line.rstrip("\r\n"))
+        if match or not continued:
+            secret = bool(match) and is_secret(match.group(2))
+        out.append(mask_line(line))
+    return "".join(out)
 
 
 # --- file I/O ----------------------------------------------------------------------------
@@ -356,7 +350,7 @@ def check(conf_file=None):
     """
     settings, path = _settings_and_path(conf_file)
     old = _read(path)
-    new, changes = edit_text(old, desired(settings))
+    new, changes = edit_text(old, desired(settings), path)
     return {"in_sync": not changes, "changes": changes, "diff": masked_diff(old, new, path)}
 
 
@@ -381,7 +375,7 @@ def apply(conf_file=None):
     with _locked(path):
         _remove_stale_temp_files(path)
         old = _read(path)
-        new, changes = edit_text(old, desired(settings))
+        new, changes = edit_text(old, desired(settings), path)
         if not changes:
             return {"changes": {}, "diff": "", "backup": None}
         backup = None

@@ -60,6 +60,99 @@ DRIVER_OPTIONS = {
 }
 
 
+# OpenStack releases -> what that release's cinder reads for a Datera backend: the driver's
+# class, the option that takes the replica count (None: only volume types set it), options
+# written as they are, which DRIVER_OPTIONS exist, and where an option's type differs.
+# tests/fixtures/cinder-datera-options.json holds what each release's own source defines
+# (tests/support/cinder_release_matrix.py reads it from the sdists on PyPI) and
+# tests/unit/test_release_table.py checks this table against it.
+DRIVER = "cinder.volume.drivers.datera.datera_iscsi.DateraDriver"
+_OPTIONS_OCATA = {
+    "datera_503_timeout",
+    "datera_503_interval",
+    "datera_debug",
+    "datera_debug_replica_count_override",
+    "datera_tenant_id",
+    "use_chap_auth",
+    "chap_username",
+    "chap_password",
+    "san_thin_provision",
+    "reserved_percentage",
+    "max_over_subscription_ratio",
+    "image_volume_cache_enabled",
+}
+_OPTIONS_PIKE = _OPTIONS_OCATA | {"datera_disable_profiler"}
+_OPTIONS_USSURI = _OPTIONS_PIKE | {
+    "datera_ldap_server",
+    "datera_enable_image_cache",
+    "datera_image_cache_volume_type_id",
+    "datera_disable_extended_metadata",
+    "datera_disable_template_override",
+}
+_FLOAT_RATIO = {"max_over_subscription_ratio": "float"}
+# cinder has no sdist on PyPI before 10.0.8 (Ocata): what the formula writes for these is
+# what the Fuel plugin wrote, not checked against cinder's source.
+UNVERIFIED = "no cinder sdist of this release on PyPI to check it against"
+_PRE_OCATA = {
+    "driver": "cinder.volume.drivers.datera.DateraDriver",
+    "replicas": "datera_num_replicas",
+    "fixed": {"datera_api_version": "2"},
+    "options": _OPTIONS_OCATA,
+    "kinds": _FLOAT_RATIO,
+    "unverified": UNVERIFIED,
+}
+
+
+def _spec(replicas, options, kinds=None):
+    return {
+        "driver": DRIVER,
+        "replicas": replicas,
+        "fixed": {},
+        "options": options,
+        "kinds": kinds or {},
+        "unverified": None,
+    }
+
+
+RELEASES = {
+    "liberty": _PRE_OCATA,
+    "mitaka": _PRE_OCATA,
+    "newton": _PRE_OCATA,
+    "ocata": _spec(None, _OPTIONS_OCATA, _FLOAT_RATIO),
+    "pike": _spec(None, _OPTIONS_PIKE, _FLOAT_RATIO),
+    **{name: _spec(None, _OPTIONS_PIKE) for name in ("queens", "rocky", "stein", "train")},
+    **{
+        name: _spec("datera_volume_type_defaults", _OPTIONS_USSURI)
+        for name in (
+            "ussuri",
+            "victoria",
+            "wallaby",
+            "xena",
+            "yoga",
+            "zed",
+            "2023.1",
+            "2023.2",
+            "2024.1",
+            "2024.2",
+            "2025.1",
+            "2025.2",
+            "2026.1",
+            "2026.2",
+        )
+    },
+}
+RELEASE_ALIASES = {
+    "latest": "2026.2",
+    "antelope": "2023.1",
+    "bobcat": "2023.2",
+    "caracal": "2024.1",
+    "dalmatian": "2024.2",
+    "epoxy": "2025.1",
+    "flamingo": "2025.2",
+    "gazpacho": "2026.1",
+}
+
+
 class _Errors(list):
     def add(self, path, message):
         self.append(f"{':'.join(path)}: {message}")
@@ -240,8 +333,32 @@ def _api(raw, path, errors):
     return out
 
 
-def _driver_option(key, value, path, errors):
-    kind = DRIVER_OPTIONS[key]
+def _release(value, path, errors):
+    name = str(value).strip().lower()
+    name = RELEASE_ALIASES.get(name, name)
+    if name not in RELEASES:
+        errors.add(
+            path,
+            f"unknown OpenStack release {value!r}; use one of {', '.join(RELEASES)}, latest "
+            "(or a code name like caracal)",
+        )
+        return None
+    return name
+
+
+def _float(value, path, errors):
+    try:
+        return str(float(str(value).strip()))
+    except ValueError:
+        errors.add(path, f"must be a number in this release, got {value!r}")
+        return None
+
+
+def _driver_option(key, value, path, errors, release=None):
+    kind = RELEASES[release]["kinds"].get(key, DRIVER_OPTIONS[key]) if release else None
+    kind = kind or DRIVER_OPTIONS[key]
+    if kind == "float":
+        return _float(value, path, errors)
     if kind == "int":
         return _int(value, path, errors, 0)
     if kind == "bool":
@@ -249,7 +366,7 @@ def _driver_option(key, value, path, errors):
     return _str(value, path, errors)
 
 
-def _backend(name, raw, path, errors):
+def _backend(name, raw, path, errors, release=None):
     if not _SECTION.match(str(name)) or str(name).upper() == "DEFAULT":
         errors.add(
             path,
@@ -287,10 +404,13 @@ def _backend(name, raw, path, errors):
         "backend name",
     )
     out["options"] = {
-        key: _driver_option(key, raw[key], path + [key], errors)
+        key: _driver_option(key, raw[key], path + [key], errors, release)
         for key in DRIVER_OPTIONS
         if key in raw and raw[key] is not None
     }
+    if release:
+        for key in sorted(set(out["options"]) - RELEASES[release]["options"]):
+            errors.add(path + [key], f"is not an option of cinder's Datera driver in {release}")
     out["datera_tenant_id"] = out["options"].get("datera_tenant_id")
     out["datera_ldap_server"] = out["options"].get("datera_ldap_server") or None
     out["datera_503_interval"] = out["options"].get("datera_503_interval", 5)
@@ -469,7 +589,7 @@ def normalise(raw):
     _unknown(raw, TOP_KEYS, root, errors)
     out = {
         "role": _choice(raw["role"], root + ["role"], errors, ROLES) if "role" in raw else None,
-        "release": str(raw.get("release", "latest")).strip().lower(),
+        "release": _release(raw.get("release", "latest"), root + ["release"], errors),
         "cinder": _cinder(raw.get("cinder"), root + ["cinder"], errors),
         "pacemaker": _pacemaker(raw.get("pacemaker"), root + ["pacemaker"], errors),
         "iscsi": _iscsi(raw.get("iscsi"), root + ["iscsi"], errors),
@@ -486,11 +606,25 @@ def normalise(raw):
     }
     backends = _mapping(raw.get("backends"), root + ["backends"], errors) or {}
     for name, backend in backends.items():
-        out["backends"][str(name)] = _backend(name, backend, root + ["backends", str(name)], errors)
+        out["backends"][str(name)] = _backend(
+            name, backend, root + ["backends", str(name)], errors, out["release"]
+        )
+    groups = {}
+    for name in out["backends"]:  # oslo.config reads [Datera] and [datera] as one group
+        groups.setdefault(name.lower(), []).append(name)
+    for names in groups.values():
+        if len(names) > 1:
+            errors.add(
+                root + ["backends"],
+                f"{' and '.join(sorted(names))} would be one cinder.conf section",
+            )
     if errors:
         raise CommandExecutionError("invalid pillar: " + "; ".join(errors))
     # auto: the resource is made present while some Datera backend is; without one it is
     # left alone (cinder-volume may serve other backends); only "absent" removes it
+    spec = RELEASES[out["release"]]
+    out["driver"] = {key: copy.deepcopy(spec[key]) for key in ("driver", "replicas", "fixed")}
+    out["driver"]["unverified"] = spec["unverified"]
     if out["pacemaker"]["ensure"] == "auto":
         present = any(b["ensure"] == "present" for b in out["backends"].values())
         out["pacemaker"]["ensure"] = "present" if present else "unmanaged"

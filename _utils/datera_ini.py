@@ -1,5 +1,16 @@
 """
-A byte-preserving editor for oslo.config style INI files (cinder.conf).
+A byte-preserving editor for cinder.conf that reads it exactly as oslo.config does.
+
+Reading follows ``oslo_config.iniparser`` and ``cfg.ConfigParser`` line by line: lines end at
+``\\n``, ``\\r\\n`` or a lone ``\\r``; a line blank after ``rstrip()`` ends a value; a line that
+starts with a space or a tab continues the value above it (its text, stripped, joined with
+``\\n``); ``#`` and ``;`` start a comment only at the start of a line; a key ends at the first
+``=`` or ``:``, both sides stripped, and a value wrapped in matching quotes loses them; keys
+are case-sensitive; section names are compared as oslo.config's groups (``DEFAULT`` exactly,
+every other name in lower case); where a key is set twice, the last one wins. A text
+oslo.config refuses (a BOM, an assignment before any section, a continuation line with no
+value above it, a bad section header, a line with no ``=`` or ``:``) raises
+:class:`ParseError` naming the line, so the caller edits nothing.
 
 Only the lines that carry a managed key change; comments, blank lines, order, other
 sections, duplicate keys, line endings and undecodable bytes are kept exactly. The text is
@@ -11,24 +22,121 @@ by the unit tests.
 
 import re
 
-_HEADER = re.compile(r"^\[([^\]\r\n]*)\][ \t]*\r?\n?$")
-_KEY_LINE = re.compile(r"^([A-Za-z0-9_.\-]+)([ \t]*=[ \t]*)(.*?)([ \t]*)(\r?\n)?$")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+_QUOTES = ("'", '"')
 
 
-def _line_key(line):
-    match = _KEY_LINE.match(line)
-    return match.group(1) if match else None
+class ParseError(ValueError):
+    """oslo.config would refuse the file: ``line`` (1-based ``lineno``) is why."""
+
+    def __init__(self, message, lineno, line):
+        super().__init__(f"line {lineno}: {message}: {line!r}")
+        self.lineno = lineno
+        self.line = line
 
 
-def _is_continuation(line):
-    """oslo.config continues a value on following lines that start with whitespace."""
-    return line[:1] in (" ", "\t") and line.strip() != ""
+def split_lines(text):
+    """The lines of ``text`` with their endings, split where oslo.config splits them."""
+    return _LINE.findall(text)
+
+
+def group(name):
+    """oslo.config's group of a section name: ``DEFAULT`` as is, any other in lower case."""
+    return name if name == "DEFAULT" else name.lower()
+
+
+def _body(line):
+    return line.rstrip("\r\n")
 
 
 def _ending(line):
-    if line.endswith("\r\n"):
-        return "\r\n"
-    return "\n" if line.endswith("\n") else ""
+    return line[len(_body(line)) :]
+
+
+def _kind(line):
+    """``blank``, ``continuation``, ``section``, ``comment`` or ``assignment`` (oslo's order)."""
+    text = _body(line).rstrip()
+    if not text:
+        return "blank"
+    if text.startswith((" ", "\t")):
+        return "continuation"
+    if text.startswith("["):
+        return "section"
+    if text.startswith(("#", ";")):
+        return "comment"
+    return "assignment"
+
+
+def _split(line):
+    """``(key, value_start, value)`` of an assignment line, as oslo.config splits it, or
+    ``None`` when it has no ``=`` or ``:`` (``value_start``: where the value's text starts
+    in the line, right-stripped)."""
+    text = _body(line).rstrip()
+    colon, equal = text.find(":"), text.find("=")
+    if colon < 0 and equal < 0:
+        return None
+    at = equal if colon < 0 or 0 <= equal < colon else colon
+    key, value = text[:at].strip(), text[at + 1 :].strip()
+    start = len(text) - len(text[at + 1 :].lstrip()) if value else len(text)
+    if value and value[0] == value[-1] and value.startswith(_QUOTES):
+        value = value[1:-1]
+    return key, start, value
+
+
+def _section_name(line):
+    return _body(line).rstrip()[1:-1]
+
+
+def _check(lines):
+    """Raise :class:`ParseError` where oslo.config's parser would."""
+    if lines and lines[0].startswith("\ufeff"):
+        raise ParseError(
+            "the file starts with a UTF-8 byte order mark, which oslo.config cannot read",
+            1,
+            _body(lines[0]),
+        )
+    in_section = open_value = False
+    for number, line in enumerate(lines, 1):
+        kind, text = _kind(line), _body(line).rstrip()
+        if kind == "continuation":
+            if not open_value:
+                raise ParseError("Unexpected continuation line", number, text)
+            continue
+        open_value = False
+        if kind == "section":
+            if not text.endswith("]"):
+                raise ParseError("Invalid section (must end with ])", number, text)
+            if len(text) <= 2:
+                raise ParseError("Empty section name", number, text)
+            in_section = True
+        elif kind == "assignment":
+            split = _split(line)
+            if split is None:
+                raise ParseError("No ':' or '=' found in assignment", number, text)
+            if not split[0]:
+                raise ParseError("Key cannot be empty", number, text)
+            if not in_section:
+                raise ParseError("Section must be started before assignment", number, text)
+            open_value = True
+
+
+class Entry:
+    """One assignment: ``lines[start:end]`` of its section, its key and oslo's value."""
+
+    def __init__(self, key, start, end, value):
+        self.key, self.start, self.end, self.value = key, start, end, value
+
+
+def _encode(value):
+    """The text after ``key = `` that oslo.config reads back as ``value`` (one line per
+    ``\\n``; quotes added where oslo would strip whitespace or a pair of quotes)."""
+    first, *rest = value.split("\n")
+    if first != first.strip() or (first and first[0] == first[-1] and first[0] in _QUOTES):
+        first = f'"{first}"'
+    for piece in rest:
+        if not piece or piece != piece.strip():
+            raise ValueError(f"{value!r} cannot be written as an oslo.config value")
+    return first, rest
 
 
 class Section:
@@ -38,66 +146,93 @@ class Section:
         self.name = name
         self.lines = lines
 
-    def key_indexes(self, key):
-        return [i for i, line in enumerate(self.lines) if _line_key(line) == key]
+    def entries(self):
+        found = []
+        for index, line in enumerate(self.lines[1:], 1):
+            kind = _kind(line)
+            if kind == "continuation" and found and found[-1].end == index:
+                found[-1].end += 1
+                found[-1].value += "\n" + _body(line).strip()
+            elif kind == "assignment":
+                key, _, value = _split(line)
+                found.append(Entry(key, index, index + 1, value))
+        return found
+
+    def keyed(self, key):
+        return [entry for entry in self.entries() if entry.key == key]
 
     def get(self, key):
-        indexes = self.key_indexes(key)
-        if not indexes:
-            return None
-        return _KEY_LINE.match(self.lines[indexes[-1]]).group(3)
+        entries = self.keyed(key)
+        return entries[-1].value if entries else None
 
-    def _value_span(self, index):
-        end = index + 1
-        while end < len(self.lines) and _is_continuation(self.lines[end]):
-            end += 1
-        return end
+    def _lines_for(self, key_prefix, value, ending, newline, indent="  "):
+        first, rest = _encode(value)
+        texts = [key_prefix + first] + [indent + piece for piece in rest]
+        return [text + newline for text in texts[:-1]] + [texts[-1] + ending]
 
     def set(self, key, value, newline):
-        indexes = self.key_indexes(key)
-        if indexes:
-            index = indexes[-1]
-            match = _KEY_LINE.match(self.lines[index])
-            ending = match.group(5) or ""
-            self.lines[index : self._value_span(index)] = [
-                f"{match.group(1)}{match.group(2)}{value}{ending}"
-            ]
-            if not ending and index + 1 < len(self.lines):
-                self.lines[index] += newline
+        entries = self.keyed(key)
+        if entries:
+            entry = entries[-1]
+            text = _body(self.lines[entry.start]).rstrip()
+            prefix = text[: _split(text)[1]]
+            if prefix.endswith(("=", ":")):
+                prefix += " "
+            ending = _ending(self.lines[entry.end - 1])
+            self.lines[entry.start : entry.end] = self._lines_for(prefix, value, ending, newline)
             return
-        self.lines.insert(self._insert_at(key), f"{key} = {value}{newline}")
+        at = self._insert_at(key)
+        ending = self._open_line_before(at, newline)
+        self.lines[at:at] = self._lines_for(f"{key} = ", value, ending, newline)
+
+    def _open_line_before(self, at, newline):
+        """End line ``at - 1`` (the file's last line may have no ending); return the
+        ending the lines inserted at ``at`` finish with ('' if they become the last)."""
+        if _ending(self.lines[at - 1]):
+            return newline
+        self.lines[at - 1] += newline
+        return ""
+
+    def extend(self, key, text, newline):
+        """Append ``text`` as a continuation line of ``key``'s effective value."""
+        entry = self.keyed(key)[-1]
+        indent = "  "
+        if entry.end - entry.start > 1:
+            indent = re.match(r"[ \t]*", self.lines[entry.end - 1]).group(0)
+        ending = self._open_line_before(entry.end, newline)
+        self.lines.insert(entry.end, f"{indent}{text}{ending}")
 
     def _insert_at(self, key):
         """After the sample's commented placeholder ``#key = ...`` if any, else after the
-        last key line (or the header), so the new line sits where an operator looks."""
+        last assignment (and its continuation lines), or after the header."""
         placeholder = re.compile(rf"^#\s?{re.escape(key)}\s*=")
         for index in range(len(self.lines) - 1, 0, -1):
             if placeholder.match(self.lines[index]):
                 return index + 1
-        last = 0
-        for index, line in enumerate(self.lines):
-            if _line_key(line) or (index > last and _is_continuation(line) and last):
-                last = index
-        return last + 1
+        entries = self.entries()
+        return entries[-1].end if entries else 1
 
     def remove(self, key):
-        for index in reversed(self.key_indexes(key)):
-            del self.lines[index : self._value_span(index)]
+        for entry in reversed(self.keyed(key)):
+            del self.lines[entry.start : entry.end]
 
 
 class IniDocument:
     """An INI text split into a preamble and sections; ``text()`` joins it back."""
 
     def __init__(self, text):
-        lines = text.splitlines(keepends=True)
-        crlf = sum(1 for line in lines if line.endswith("\r\n"))
-        self.newline = "\r\n" if lines and crlf > len(lines) / 2 else "\n"
+        lines = split_lines(text)
+        _check(lines)
+        counts = {ending: 0 for ending in ("\n", "\r\n", "\r")}
+        for line in lines:
+            if _ending(line):
+                counts[_ending(line)] += 1
+        self.newline = max(counts, key=lambda ending: (counts[ending], ending == "\n"))
         self.preamble = []
         self.sections = []
         for line in lines:
-            header = _HEADER.match(line)
-            if header:
-                self.sections.append(Section(header.group(1).strip(), [line]))
+            if _kind(line) == "section":
+                self.sections.append(Section(_section_name(line), [line]))
             elif self.sections:
                 self.sections[-1].lines.append(line)
             else:
@@ -107,7 +242,12 @@ class IniDocument:
         return "".join(self.preamble + [line for s in self.sections for line in s.lines])
 
     def named(self, name):
-        return [section for section in self.sections if section.name == name]
+        """Every section oslo.config reads as the group ``name``, in file order."""
+        wanted = group(name)
+        return [section for section in self.sections if group(section.name) == wanted]
+
+    def keys(self, section):
+        return {entry.key for s in self.named(section) for entry in s.entries()}
 
     def get(self, section, key):
         """The effective value (oslo: the last one wins), or ``None``."""
@@ -115,13 +255,24 @@ class IniDocument:
         values = [value for value in values if value is not None]
         return values[-1] if values else None
 
+    def lines_of(self, section, key):
+        """How many lines the effective value of ``key`` spans (0: not set)."""
+        with_key = [s for s in self.named(section) if s.keyed(key)]
+        if not with_key:
+            return 0
+        entry = with_key[-1].keyed(key)[-1]
+        return entry.end - entry.start
+
     def set(self, section, key, value):
         candidates = self.named(section)
-        with_key = [s for s in candidates if s.key_indexes(key)]
+        with_key = [s for s in candidates if s.keyed(key)]
         target = (with_key or candidates or [None])[-1]
         if target is None:
             target = self._append_section(section)
         target.set(key, value, self.newline)
+
+    def extend(self, section, key, text):
+        [s for s in self.named(section) if s.keyed(key)][-1].extend(key, text, self.newline)
 
     def remove(self, section, key):
         for target in self.named(section):
@@ -155,10 +306,12 @@ class IniDocument:
 
 
 def split_list(value):
-    """``a, b,,c`` → ``['a', 'b', 'c']`` (cinder's ListOpt, empty items dropped)."""
+    """``a, b,,c`` → ``['a', 'b', 'c']``: oslo.config's ListOpt (split at commas, items
+    stripped), without the empty items, which cinder skips (``filter(None, ...)``)."""
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
 
 def parse(text):
-    """Parse INI text into an :class:`IniDocument` (the entry point for ``__utils__``)."""
+    """Parse INI text into an :class:`IniDocument` (the entry point for ``__utils__``);
+    raises :class:`ParseError` where oslo.config would refuse it."""
     return IniDocument(text)

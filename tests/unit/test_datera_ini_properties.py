@@ -29,8 +29,22 @@ line = st.one_of(
     st.sampled_from(["[DEFAULT]", "[lvm]", "[ceph]", "[database]", "[keystone_authtoken]"]),
     st.just("# caf\udce9 latin-1 byte"),
 )
+
+
+def _in_a_section(lines):
+    """oslo.config refuses an option before the first section: start one before it."""
+    for index, text in enumerate(lines):
+        if text.startswith("["):
+            break
+        if text and not text.startswith("#"):
+            return lines[:index] + ["[DEFAULT]"] + lines[index:]
+    return lines
+
+
 conf_text = st.tuples(
-    st.lists(line, max_size=25), st.sampled_from(["\n", "\r\n"]), st.booleans()
+    st.lists(line, max_size=25).map(_in_a_section),
+    st.sampled_from(["\n", "\r\n"]),
+    st.booleans(),
 ).map(lambda parts: parts[1].join(parts[0]) + (parts[1] if parts[2] and parts[0] else ""))
 
 value = st.text(

@@ -143,7 +143,40 @@ MALFORMED = [
     (["pacemaker", "resource_id"], "1bad id", "datera:pacemaker:resource_id"),
     (["pacemaker", "params"], {"Bad-Name": 1}, "datera:pacemaker:params:Bad-Name"),
     (["pacemaker", "wait_timeout"], -1, "datera:pacemaker:wait_timeout"),
+    (["release"], "grizzlyy", "datera:release: unknown OpenStack release 'grizzlyy'"),
+    (
+        ["backends", "DATERA"],
+        {"ensure": "absent"},
+        "DATERA and datera would be one cinder.conf section",
+    ),
 ]
+
+
+@pytest.mark.parametrize(
+    ("release", "option", "value", "ok"),
+    [
+        ("ocata", "datera_disable_profiler", True, False),
+        ("pike", "datera_disable_profiler", True, True),
+        ("train", "datera_ldap_server", "ldap", False),
+        ("ussuri", "datera_ldap_server", "ldap", True),
+        ("ocata", "max_over_subscription_ratio", "auto", False),  # a FloatOpt until Pike
+        ("queens", "max_over_subscription_ratio", "auto", True),
+    ],
+)
+def test_options_are_checked_against_the_release(release, option, value, ok):
+    data = with_change(["backends", "datera", option], value)
+    data["release"] = release
+    if ok:
+        assert datera_pillar.normalise(data)["backends"]["datera"]["options"][option] == value
+    else:
+        with pytest.raises(CommandExecutionError, match=f"datera:backends:datera:{option}"):
+            datera_pillar.normalise(data)
+
+
+def test_release_names_are_normalised():
+    assert datera_pillar.normalise(dict(GOOD, release=" Caracal "))["release"] == "2024.1"
+    assert datera_pillar.normalise(GOOD)["release"] == "2026.2"  # latest
+    assert datera_pillar.normalise(dict(GOOD, release="newton"))["driver"]["unverified"]
 
 
 @pytest.mark.parametrize(

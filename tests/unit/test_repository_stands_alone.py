@@ -53,6 +53,6 @@ def test_fixtures_are_in_the_repository_with_their_provenance():
     fixtures = REPO / "tests" / "fixtures"
     readme = (fixtures / "README.rst").read_text()
     files = sorted(p for p in fixtures.rglob("*") if p.is_file() and p.name != "README.rst")
-    assert len(files) == 8
+    assert len(files) == 9
     for path in files:
         assert path.name in readme, f"{path.name} has no provenance line"
