@@ -57,7 +57,6 @@ __virtualname__ = "datera"
 API_VERSIONS = ("2.2", "2.1")  # preferred first, as cinder >= Ussuri does
 DEFAULT_PORTS = {"https": 7718, "http": 7717}
 INITIALIZING = "REST server is still initializing"
-MASK = "******"
 CONTEXT_KEY = "datera.connections"
 STORAGE_NAME = "storage-1"  # what every real client names the one storage instance
 VOLUME_NAME = "volume-1"  # ... and its one volume
@@ -313,10 +312,7 @@ class _Connection:
 
     def scrub(self, text):
         """``text`` with the password and the session key masked."""
-        for secret in (self.settings.password, self.token):
-            if secret:
-                text = text.replace(secret, MASK)
-        return text
+        return __utils__["datera_secrets.scrub"](text, self.settings.password, self.token)
 
 
 def _connection(backend, kwargs):

@@ -14,7 +14,6 @@ import fcntl
 import grp
 import logging
 import os
-import re
 import tempfile
 from contextlib import contextmanager
 
@@ -23,12 +22,6 @@ from salt.exceptions import CommandExecutionError
 log = logging.getLogger(__name__)
 
 __virtualname__ = "datera_conf"
-
-MASK = "******"
-_SECRET_KEY = re.compile(r"(password|secret|_key$|^key$|token)", re.IGNORECASE)
-_URL_CREDENTIALS = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
-_DIFF_KEY_LINE = re.compile(r"^([-+ ]?[ \t]*#?\s*)([A-Za-z0-9_.\-]+)([ \t]*[=:][ \t]*)(.*)$")
-_DIFF_CONTINUATION = re.compile(r"^([-+ ]?[ \t]+)(\S.*)$")
 
 
 def __virtual__():
@@ -45,7 +38,7 @@ def _value(value):
     return str(value).replace("$", "$$")
 
 
-def backend_options(backend, driver, shared_host=None):
+def _backend_options(backend, driver, shared_host=None):
     """The ordered ``{option: text}`` a present backend's section must hold, for the
     release whose ``driver`` (``datera_pillar``'s settings: ``driver``) is given."""
     options = {
@@ -66,7 +59,7 @@ def backend_options(backend, driver, shared_host=None):
     return {key: _value(value) for key, value in options.items()}
 
 
-def desired(settings):
+def _desired(settings):
     """
     What cinder.conf must look like: ``{"sections": {name: options}, "absent": [names],
     "default": {key: value}, "enabled_add": [...], "enabled_remove": [...]}``.
@@ -86,38 +79,17 @@ def desired(settings):
         if backend["ensure"] == "absent":
             plan["absent"].append(name)
         else:
-            plan["sections"][name] = backend_options(backend, settings["driver"], per_backend_host)
+            plan["sections"][name] = _backend_options(backend, settings["driver"], per_backend_host)
     if cinder["shared_host_option"] == "host" and plan["sections"]:
         plan["default"]["host"] = cinder["shared_host"]
     return plan
 
 
-# --- masking -----------------------------------------------------------------------------
-
-
-def is_secret(key):
-    return bool(_SECRET_KEY.search(key))
-
-
-def mask_value(key, value):
-    if value is None:
-        return None
-    if is_secret(key):
-        return MASK
-    return _URL_CREDENTIALS.sub(rf"\g<1>{MASK}@", value)
-
-
-def mask_line(line):
-    """Mask the value of a ``key = value`` line (also inside diff output) if secret."""
-    match = _DIFF_KEY_LINE.match(line.rstrip("\r\n"))
-    if not match:
-        return line
-    prefix, key, sep, value = match.groups()
-    ending = line[len(line.rstrip("\r\n")) :]
-    return f"{prefix}{key}{sep}{mask_value(key, value)}{ending}"
-
-
 # --- planning ----------------------------------------------------------------------------
+
+
+def _mask_value(key, value):
+    return __utils__["datera_secrets.mask_value"](key, value)
 
 
 def _same(current, wanted):
@@ -133,12 +105,12 @@ def _edit(doc, section, key, wanted, changes):
     if wanted is None:
         if current is not None:
             doc.remove(section, key)
-            changes.setdefault(section, {})[key] = {"old": mask_value(key, current), "new": None}
+            changes.setdefault(section, {})[key] = {"old": _mask_value(key, current), "new": None}
     elif not _same(current, wanted):
         doc.set(section, key, wanted)
         changes.setdefault(section, {})[key] = {
-            "old": mask_value(key, current),
-            "new": mask_value(key, wanted),
+            "old": _mask_value(key, current),
+            "new": _mask_value(key, wanted),
         }
 
 
@@ -177,8 +149,8 @@ def _enabled_backends(doc, plan, changes, path):
     _edit(doc, "DEFAULT", "enabled_backends", ",".join(kept + added) or None, changes)
 
 
-def edit_text(text, plan, path="cinder.conf"):
-    """Apply a :func:`desired` plan to INI text; return ``(new_text, changes)``.
+def _edit_text(text, plan, path="cinder.conf"):
+    """Apply a :func:`_desired` plan to INI text; return ``(new_text, changes)``.
 
     Reads the text as cinder's oslo.config does (``_utils/datera_ini.py``); a text it
     refuses is refused here too, naming ``path`` and the line."""
@@ -199,24 +171,10 @@ def edit_text(text, plan, path="cinder.conf"):
     return doc.text(), changes
 
 
-def masked_diff(old_text, new_text, path):
+def _masked_diff(old_text, new_text, path):
     split = __utils__["datera_ini.split_lines"]
     lines = __utils__["datera_diff.unified"](split(old_text), split(new_text), path, 2)
-    out, secret = [], False
-    for line in lines:
-        if line.startswith(("---", "+++", "@@")):
-            out.append(line)
-            continue
-        continued = _DIFF_CONTINUATION.match(line.rstrip("\r\n"))
-        if continued and secret:  # a continuation line of a secret value
-            ending = line[len(line.rstrip("\r\n")) :]
-            out.append(f"{continued.group(1)}{MASK}{ending}")
-            continue
-        match = _DIFF_KEY_LINE.match(line.rstrip("\r\n"))
-        if match or not continued:
-            secret = bool(match) and is_secret(match.group(2))
-        out.append(mask_line(line))
-    return "".join(out)
+    return __utils__["datera_secrets.mask_diff"](lines)
 
 
 # --- file I/O ----------------------------------------------------------------------------
@@ -291,13 +249,13 @@ def _atomic_write(path, text, mode, group):
 def _remove_stale_temp_files(path):
     """Temp files a killed run left behind (called under the lock: no writer is active)."""
     directory = os.path.dirname(path)
-    for base in (os.path.basename(path), os.path.basename(backup_path(path))):
+    for base in (os.path.basename(path), os.path.basename(_backup_path(path))):
         for name in os.listdir(directory):
             if name.startswith(f".{base}.") and len(name) == len(base) + 10:
                 os.unlink(os.path.join(directory, name))
 
 
-def backup_path(conf_file):
+def _backup_path(conf_file):
     return f"{conf_file}.datera-backup"
 
 
@@ -323,11 +281,11 @@ def render(backend=None):
         salt '*' datera_conf.render
     """
     settings, _ = _settings_and_path(None)
-    sections = desired(settings)["sections"]
+    sections = _desired(settings)["sections"]
     if backend is not None:
         sections = {backend: sections.get(backend, {})}
     return {
-        name: {key: mask_value(key, value) for key, value in options.items()}
+        name: {key: _mask_value(key, value) for key, value in options.items()}
         for name, options in sections.items()
     }
 
@@ -350,8 +308,8 @@ def check(conf_file=None):
     """
     settings, path = _settings_and_path(conf_file)
     old = _read(path)
-    new, changes = edit_text(old, desired(settings), path)
-    return {"in_sync": not changes, "changes": changes, "diff": masked_diff(old, new, path)}
+    new, changes = _edit_text(old, _desired(settings), path)
+    return {"in_sync": not changes, "changes": changes, "diff": _masked_diff(old, new, path)}
 
 
 def apply(conf_file=None):
@@ -375,13 +333,13 @@ def apply(conf_file=None):
     with _locked(path):
         _remove_stale_temp_files(path)
         old = _read(path)
-        new, changes = edit_text(old, desired(settings), path)
+        new, changes = _edit_text(old, _desired(settings), path)
         if not changes:
             return {"changes": {}, "diff": "", "backup": None}
         backup = None
         if cinder["backup"] and old:
-            backup = backup_path(path)
+            backup = _backup_path(path)
             _atomic_write(backup, old, mode, cinder["group"])
         _atomic_write(path, new, mode, cinder["group"])
     log.info("datera_conf: updated %s (%s)", path, ", ".join(sorted(changes)))
-    return {"changes": changes, "diff": masked_diff(old, new, path), "backup": backup}
+    return {"changes": changes, "diff": _masked_diff(old, new, path), "backup": backup}

@@ -21,8 +21,6 @@ log = logging.getLogger(__name__)
 __virtualname__ = "datera_pillar"
 
 ROLES = ("primary-controller", "controller", "compute")
-SECRET_KEYS = ("san_password", "chap_password", "password")
-MASK = "******"
 
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
@@ -574,7 +572,7 @@ TOP_KEYS = {
 }
 
 
-def normalise(raw):
+def _normalise(raw):
     """
     Validate a raw ``datera`` pillar dict and return it normalised, defaults filled.
 
@@ -635,18 +633,8 @@ def __virtual__():
     return __virtualname__
 
 
-def mask(settings_dict):
-    """Return a deep copy of normalised settings with every secret replaced by ``******``."""
-    masked = copy.deepcopy(settings_dict)
-    stack = [masked]
-    while stack:
-        node = stack.pop()
-        for key, value in node.items():
-            if isinstance(value, dict):
-                stack.append(value)
-            elif key in SECRET_KEYS and value:
-                node[key] = MASK
-    return masked
+def _is_secret(key):
+    return __utils__["datera_secrets.is_secret"](key)
 
 
 def _resolve_secrets(settings_dict, path=("datera",)):
@@ -658,7 +646,7 @@ def _resolve_secrets(settings_dict, path=("datera",)):
         where = (*path, key)
         if isinstance(value, dict):
             value = _resolve_secrets(value, where)
-        elif key in SECRET_KEYS and isinstance(value, str) and value.startswith("sdb://"):
+        elif _is_secret(key) and isinstance(value, str) and value.startswith("sdb://"):
             resolved = __salt__["sdb.get"](value)
             if not isinstance(resolved, str) or not resolved or resolved == value:
                 raise CommandExecutionError(
@@ -687,8 +675,8 @@ def settings(reveal=False):
         salt '*' datera_pillar.settings
     """
     # __pillar__, not pillar.get: Salt 3008 masks pillar.get's values outside renderers.
-    result = normalise(__pillar__.get("datera", {}))
-    return _resolve_secrets(result) if reveal else mask(result)
+    result = _normalise(__pillar__.get("datera", {}))
+    return _resolve_secrets(result) if reveal else __utils__["datera_secrets.mask_tree"](result)
 
 
 def validate():

@@ -4,7 +4,7 @@ The pillar reference table, generated from the formula's own schema.
 The keys and their defaults come from the code: the schema constants of
 ``_modules/datera_pillar.py`` (``TOP_KEYS``, ``CINDER_DEFAULTS``, ``BACKEND_KEYS``,
 ``DRIVER_OPTIONS``, ``API_DEFAULTS``, ``VOLUME_TYPE_KEYS``, ``PACEMAKER_DEFAULTS``,
-``ISCSI_DEFAULTS``, ``KEYSTONE_DEFAULTS``), ``datera_pillar.normalise`` run on a minimal
+``ISCSI_DEFAULTS``, ``KEYSTONE_DEFAULTS``), ``datera_pillar._normalise`` run on a minimal
 pillar (for the defaults it fills in), the ``datera_volume_type.present`` state's signature
 (volume type keys) and ``datera/defaults.yaml`` + ``datera/osfamilymap.yaml`` (``lookup``).
 Only the descriptions below are written by hand; a key without one, or a description of a
@@ -368,7 +368,7 @@ def schema():
     """``{key: default}`` for every pillar key below ``datera:``, from the code."""
     pillar = _load("modules", "datera_pillar")
     vt_state = _load("states", "datera_volume_type")
-    sample = pillar.normalise(
+    sample = pillar._normalise(
         {
             "backends": {
                 "example": {

@@ -4,7 +4,7 @@ Part 3: the Datera stanza (15 keys + ``[DEFAULT] enabled_backends``) applied to 
 
 - the formula: ``datera_conf.apply`` (what the ``datera_conf.managed`` state calls: lock,
   read, plan, masked diff, backup, atomic write) -- the figure held against the target --
-  and its in-memory editor alone (``datera_conf.edit_text``);
+  and its in-memory editor alone (``datera_conf._edit_text``);
 - Salt: ``ini.set_option`` (read, edit, write) on the same sections and values;
 - both states through ``state.single`` (``datera_conf.managed``, ``ini.options_present``),
   which adds Salt's state machinery (pillar compiled again) to each;
@@ -23,6 +23,7 @@ import yaml
 from saltfactories.utils.functional import Loaders
 
 from tests.bench import harness as h
+from tests.support import conf_edit
 from tests.support.loaders import masterless_overrides
 from tests.support.paths import CINDER_SAMPLE
 
@@ -121,7 +122,7 @@ def bench_cinder_conf_edit(loaders):
     conf = loaders.bench_conf
     sample = CINDER_SAMPLE.read_text()
     settings = loaders.modules.datera_pillar.settings(reveal=True)
-    plan = loaders.modules.datera_conf.desired(settings)
+    plan = conf_edit.datera_conf._desired(settings)
     stanza = plan["sections"][h.BACKEND]
     sections = {"DEFAULT": {"enabled_backends": h.BACKEND}, h.BACKEND: dict(stanza)}
     managed = {name: set(keys) for name, keys in sections.items()}
@@ -136,7 +137,7 @@ def bench_cinder_conf_edit(loaders):
     modules, states = loaders.modules, loaders.states
     edit_cpu, apply_cpu, set_option_cpu = [], [], []
     edit_seconds, (edited, _) = _timed(
-        FORMULA_RUNS, lambda: None, lambda: modules.datera_conf.edit_text(sample, plan), edit_cpu
+        FORMULA_RUNS, lambda: None, lambda: conf_edit.edit(sample, plan), edit_cpu
     )
     apply_seconds, applied = _timed(
         FORMULA_RUNS, fresh, lambda: modules.datera_conf.apply(conf_file=str(conf)), apply_cpu

@@ -292,7 +292,7 @@ def tables(deploy, conf, api):
         set_option = conf["salt_set_option"]["median_seconds"]
         rows = []
         for key, label in (
-            ("formula_editor_in_memory", "formula: datera_conf.edit_text (in memory)"),
+            ("formula_editor_in_memory", "formula: datera_conf._edit_text (in memory)"),
             ("formula_apply", "formula: datera_conf.apply (read, backup, atomic write)"),
             ("formula_apply_unchanged_file", "formula: datera_conf.apply, file already right"),
             ("formula_state", "formula: datera_conf.managed via state.single"),

@@ -12,7 +12,7 @@ def write_conf(path, pillar, seed=None):
     ``datera`` ``pillar`` to it with the formula's editor, as ``datera_conf.managed`` does."""
     path.write_bytes(CINDER_SAMPLE.read_bytes() if seed is None else seed)
     datera_conf.__salt__ = {
-        "datera_pillar.settings": lambda reveal=False: datera_pillar.normalise(pillar)
+        "datera_pillar.settings": lambda reveal=False: datera_pillar._normalise(pillar)
     }
     datera_conf.__utils__ = utils_dunder()
     datera_conf.apply(str(path))

@@ -32,12 +32,11 @@ from hypothesis import strategies as st
 from salt.exceptions import CommandExecutionError
 
 from tests.fidelity.cinder_venv import PYTHON
-from tests.support.loaders import load, utils_dunder
+from tests.support import conf_edit
+from tests.support.loaders import load
 
 pytestmark = pytest.mark.fidelity
 
-datera_conf = load("modules", "datera_conf")
-datera_pillar = load("modules", "datera_pillar")
 datera_ini = load("utils", "datera_ini")
 READER = Path(__file__).with_name("oslo_reader.py")
 EXAMPLES = int(os.environ.get("DATERA_DIFF_EXAMPLES", "2000"))
@@ -245,9 +244,8 @@ def comparable(lines):
 
 
 def edit(text, pillar):
-    datera_conf.__utils__ = utils_dunder()
-    plan = datera_conf.desired(datera_pillar.normalise(pillar))
-    return plan, datera_conf.edit_text(text, plan)[0]
+    plan = conf_edit.plan(pillar)
+    return plan, conf_edit.edit(text, plan)[0]
 
 
 # Found by this test (or written for the shapes of issue 14) and kept as regression cases.

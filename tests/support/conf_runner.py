@@ -19,7 +19,7 @@ def editor(pillar_file):
 
     def settings(reveal=False):
         with open(pillar_file) as handle:
-            return datera_pillar.normalise(yaml.safe_load(handle)["datera"])
+            return datera_pillar._normalise(yaml.safe_load(handle)["datera"])
 
     datera_conf.__salt__ = {"datera_pillar.settings": settings}
     datera_conf.__utils__ = utils_dunder()

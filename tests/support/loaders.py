@@ -15,6 +15,8 @@ def load(kind, name):
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
+    if kind != "utils":
+        module.__utils__ = utils_dunder()  # as Salt's loader gives every module
     return module
 
 

@@ -22,7 +22,7 @@ def datera_pillar_data():
 @pytest.fixture
 def configure_loader_modules(datera_pillar_data):
     def settings(reveal=False):
-        return datera_pillar.normalise(datera_pillar_data)
+        return datera_pillar._normalise(datera_pillar_data)
 
     opts = {"test": False}
     return {

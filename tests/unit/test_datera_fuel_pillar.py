@@ -129,7 +129,7 @@ def test_fuel10_primary_controller(tmp_path):
 
 def test_output_passes_the_formula_schema(tmp_path):
     datera = fuel(tmp_path, "primary-controller", PRIMARY)["datera"]
-    settings = datera_pillar.normalise(known_part(datera))
+    settings = datera_pillar._normalise(known_part(datera))
     assert settings["role"] == "primary-controller"
     assert settings["backends"]["datera"]["replica_count"] == 2
     assert settings["pacemaker"]["params"] == {"amqp_server_port": "5673", "multibackend": "true"}
@@ -246,7 +246,7 @@ def test_bad_replica_count_is_left_for_the_validator_to_name(tmp_path):
     datera = fuel(tmp_path, "primary-controller", PRIMARY, replicas="two")["datera"]
     assert datera["backends"]["datera"]["replica_count"] == "two"
     with pytest.raises(Exception, match="datera:backends:datera:replica_count"):
-        datera_pillar.normalise(known_part(datera))
+        datera_pillar._normalise(known_part(datera))
 
 
 def test_backend_name_option(tmp_path):

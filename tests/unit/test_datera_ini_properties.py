@@ -7,13 +7,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from salt.exceptions import CommandExecutionError
 
-from tests.support.loaders import load, utils_dunder
+from tests.support import conf_edit
+from tests.support.loaders import load
 
-datera_conf = load("modules", "datera_conf")
 datera_ini = load("utils", "datera_ini")
-datera_pillar = load("modules", "datera_pillar")
-
-UTILS = utils_dunder()
 
 # Lines an operator's cinder.conf may hold: comments, blanks, options, other sections,
 # CRLF endings, odd bytes (decoded with surrogateescape as the module reads files).
@@ -67,8 +64,7 @@ backends = st.dictionaries(
 
 
 def edit(text, pillar):
-    datera_conf.__utils__ = UTILS
-    return datera_conf.edit_text(text, datera_conf.desired(datera_pillar.normalise(pillar)))
+    return conf_edit.edit(text, conf_edit.plan(pillar))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,10 +11,11 @@ from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 from tests.support.datera_sim import DateraSimulator
 from tests.support.datera_sim import api as sim_api
-from tests.support.loaders import load
+from tests.support.loaders import load, utils_dunder
 
 datera = load("modules", "datera")
 datera_pillar = load("modules", "datera_pillar")
+datera_secrets = load("utils", "datera_secrets")
 
 PASSWORD = "Datera-Unit-S3cret"
 WRONG_PASSWORD = "Not-The-Passw0rd"
@@ -61,14 +62,15 @@ def context():
 @pytest.fixture
 def configure_loader_modules(backend_pillar, context):
     def backend(name=None, reveal=False):
-        normalised = datera_pillar.normalise({"backends": {"datera": backend_pillar}})
+        normalised = datera_pillar._normalise({"backends": {"datera": backend_pillar}})
         if not reveal:
-            normalised = datera_pillar.mask(normalised)
+            normalised = datera_secrets.mask_tree(normalised)
         return normalised["backends"][name or "datera"]
 
     return {
         datera: {
             "__salt__": {"datera_pillar.backend": backend},
+            "__utils__": utils_dunder(),
             "__context__": context,
             "__opts__": {"test": False},
         }

@@ -10,6 +10,7 @@ from tests.support.loaders import load
 from tests.support.paths import REPO
 
 datera_pillar = load("modules", "datera_pillar")
+datera_secrets = load("utils", "datera_secrets")
 
 GOOD = {
     "backends": {
@@ -36,7 +37,7 @@ def with_change(path, value):
 
 
 def test_defaults_are_filled():
-    settings = datera_pillar.normalise(GOOD)
+    settings = datera_pillar._normalise(GOOD)
     assert settings["cinder"]["conf_file"] == "/etc/cinder/cinder.conf"
     backend = settings["backends"]["datera"]
     assert backend["volume_backend_name"] == "datera"
@@ -53,7 +54,7 @@ def test_defaults_are_filled():
 
 def test_pillar_example_documents_the_schema_defaults():
     example = yaml.safe_load((REPO / "pillar.example").read_text())["datera"]
-    settings = datera_pillar.normalise(example)
+    settings = datera_pillar._normalise(example)
     for section, defaults in (
         ("cinder", datera_pillar.CINDER_DEFAULTS),
         ("pacemaker", datera_pillar.PACEMAKER_DEFAULTS),
@@ -64,7 +65,7 @@ def test_pillar_example_documents_the_schema_defaults():
         derived = {"ensure"}  # pacemaker.ensure follows the backends, it is not a pillar key
         documented = {k: v for k, v in settings[section].items() if k not in derived}
         default = {
-            k: v for k, v in datera_pillar.normalise({})[section].items() if k not in derived
+            k: v for k, v in datera_pillar._normalise({})[section].items() if k not in derived
         }
         assert documented == default
     assert set(example) == datera_pillar.TOP_KEYS
@@ -74,16 +75,16 @@ def test_pillar_example_documents_the_schema_defaults():
 
 def test_http_defaults_to_7717():
     data = with_change(["backends", "datera", "api"], {"scheme": "http"})
-    assert datera_pillar.normalise(data)["backends"]["datera"]["api"]["port"] == 7717
+    assert datera_pillar._normalise(data)["backends"]["datera"]["api"]["port"] == 7717
 
 
 def test_absent_backend_needs_no_credentials():
     data = {"backends": {"old": {"ensure": "absent"}}}
-    assert datera_pillar.normalise(data)["backends"]["old"] == {"name": "old", "ensure": "absent"}
+    assert datera_pillar._normalise(data)["backends"]["old"] == {"name": "old", "ensure": "absent"}
 
 
 def test_mask_hides_secrets():
-    masked = datera_pillar.mask(datera_pillar.normalise(GOOD))
+    masked = datera_secrets.mask_tree(datera_pillar._normalise(GOOD))
     assert masked["backends"]["datera"]["san_password"] == "******"
 
 
@@ -167,16 +168,16 @@ def test_options_are_checked_against_the_release(release, option, value, ok):
     data = with_change(["backends", "datera", option], value)
     data["release"] = release
     if ok:
-        assert datera_pillar.normalise(data)["backends"]["datera"]["options"][option] == value
+        assert datera_pillar._normalise(data)["backends"]["datera"]["options"][option] == value
     else:
         with pytest.raises(CommandExecutionError, match=f"datera:backends:datera:{option}"):
-            datera_pillar.normalise(data)
+            datera_pillar._normalise(data)
 
 
 def test_release_names_are_normalised():
-    assert datera_pillar.normalise(dict(GOOD, release=" Caracal "))["release"] == "2024.1"
-    assert datera_pillar.normalise(GOOD)["release"] == "2026.2"  # latest
-    assert datera_pillar.normalise(dict(GOOD, release="newton"))["driver"]["unverified"]
+    assert datera_pillar._normalise(dict(GOOD, release=" Caracal "))["release"] == "2024.1"
+    assert datera_pillar._normalise(GOOD)["release"] == "2026.2"  # latest
+    assert datera_pillar._normalise(dict(GOOD, release="newton"))["driver"]["unverified"]
 
 
 @pytest.mark.parametrize(
@@ -184,19 +185,19 @@ def test_release_names_are_normalised():
 )
 def test_malformed_pillar_names_the_key(path, value, message):
     with pytest.raises(CommandExecutionError) as err:
-        datera_pillar.normalise(with_change(path, value))
+        datera_pillar._normalise(with_change(path, value))
     assert message in str(err.value)
     assert "pw" not in str(err.value).replace("password", "")
 
 
 def test_not_a_mapping_at_all():
     with pytest.raises(CommandExecutionError, match="datera: must be a mapping"):
-        datera_pillar.normalise("datera")
+        datera_pillar._normalise("datera")
 
 
 def test_absent_backend_keeps_its_volume_types_to_remove_them():
     data = {"backends": {"old": {"ensure": "absent", "volume_types": {"gold": {}}}}}
-    backend = datera_pillar.normalise(data)["backends"]["old"]
+    backend = datera_pillar._normalise(data)["backends"]["old"]
     assert backend["volume_types"] == {"gold": {"ensure": "present"}}
 
 
@@ -212,4 +213,4 @@ def test_absent_backend_keeps_its_volume_types_to_remove_them():
 )
 def test_pacemaker_resource_ensure(backends, ensure, effective):
     data = {"backends": backends, "pacemaker": {"ensure": ensure}}
-    assert datera_pillar.normalise(data)["pacemaker"]["ensure"] == effective
+    assert datera_pillar._normalise(data)["pacemaker"]["ensure"] == effective

@@ -8,11 +8,12 @@ import pytest
 from salt.exceptions import CommandExecutionError
 
 from tests.support.datera_sim import DateraSimulator
-from tests.support.loaders import load
+from tests.support.loaders import load, utils_dunder
 
 datera = load("modules", "datera")
 datera_state = load("states", "datera")
 datera_pillar = load("modules", "datera_pillar")
+datera_secrets = load("utils", "datera_secrets")
 
 PASSWORD = "Datera-State-S3cret"
 
@@ -41,14 +42,15 @@ def opts():
 @pytest.fixture
 def configure_loader_modules(backend_pillar, opts):
     def backend(name=None, reveal=False):
-        normalised = datera_pillar.normalise({"backends": {"datera": backend_pillar}})
+        normalised = datera_pillar._normalise({"backends": {"datera": backend_pillar}})
         if not reveal:
-            normalised = datera_pillar.mask(normalised)
+            normalised = datera_secrets.mask_tree(normalised)
         return normalised["backends"][name or "datera"]
 
     return {
         datera: {
             "__salt__": {"datera_pillar.backend": backend},
+            "__utils__": utils_dunder(),
             "__context__": {},
             "__opts__": opts,
         },

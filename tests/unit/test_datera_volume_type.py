@@ -7,12 +7,13 @@ import pytest
 import requests
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-from tests.support.loaders import load
+from tests.support.loaders import load, utils_dunder
 from tests.support.openstack_sim import OpenStackSimulator
 
 datera_volume_type = load("modules", "datera_volume_type")
 datera_volume_type_state = load("states", "datera_volume_type")
 datera_pillar = load("modules", "datera_pillar")
+datera_secrets = load("utils", "datera_secrets")
 
 KEYSTONE_PASSWORD = "Cinder-Keystone-S3cret"
 DATERA_PASSWORD = "Datera-S3cret"
@@ -69,15 +70,20 @@ def configure_loader_modules(keystone, opts):
     }
 
     def settings(reveal=False):
-        normalised = datera_pillar.normalise({"backends": backends, "keystone": keystone})
-        return normalised if reveal else datera_pillar.mask(normalised)
+        normalised = datera_pillar._normalise({"backends": backends, "keystone": keystone})
+        return normalised if reveal else datera_secrets.mask_tree(normalised)
 
     def backend(name=None, reveal=False):
         return settings(reveal)["backends"][name or "datera"]
 
     exec_salt = {"datera_pillar.settings": settings, "datera_pillar.backend": backend}
     return {
-        MODULE: {"__salt__": exec_salt, "__context__": {}, "__opts__": opts},
+        MODULE: {
+            "__salt__": exec_salt,
+            "__utils__": utils_dunder(),
+            "__context__": {},
+            "__opts__": opts,
+        },
         datera_volume_type_state: {
             "__salt__": {
                 "datera_volume_type.specs": MODULE.specs,
