@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import xml.etree.ElementTree as ET
@@ -189,3 +190,35 @@ def test_validate_names_what_is_missing(env, tmp_path):
     assert out.returncode == OCF_ERR_INSTALLED and "is not executable" in out.stderr
     missing_conf = dict(env, OCF_RESKEY_config=str(tmp_path / "nope.conf"))
     assert action("start", missing_conf).returncode == OCF_ERR_CONFIGURED
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="running as another user needs root")
+def test_runs_as_the_configured_user_and_stops_it_all(env):
+    import pwd
+
+    python = shutil.which("python3", path="/usr/bin:/bin")
+    if not python or subprocess.run(["su", "-s", "/bin/sh", "nobody", "-c", f"{python} -V"],
+                                     capture_output=True).returncode:  # fmt: skip
+        pytest.skip("no interpreter the user nobody can run")
+    shared = Path(tempfile.mkdtemp(prefix="datera-ocf-"))  # readable by nobody, unlike tmp_path
+    try:
+        shared.chmod(0o755)
+        binary, conf = shared / "cinder-volume", shared / "cinder.conf"
+        binary.write_text(FAKE_CINDER_VOLUME.format(python=python))
+        binary.chmod(0o755)
+        conf.write_text("[DEFAULT]\n")
+        nobody = dict(env, OCF_RESKEY_user="nobody", OCF_RESKEY_binary=str(binary),
+                      OCF_RESKEY_config=str(conf))  # fmt: skip
+        assert action("start", nobody).returncode == OCF_SUCCESS
+        pids = settled(str(conf), 2)
+        assert len(pids) == 2
+        uid = pwd.getpwnam("nobody").pw_uid
+        assert all(os.stat(f"/proc/{pid}").st_uid == uid for pid in pids)
+        assert int(Path(env["OCF_RESKEY_pid"]).read_text()) in pids
+        assert action("monitor", nobody).returncode == OCF_SUCCESS
+        assert action("stop", nobody).returncode == OCF_SUCCESS
+        assert processes(str(conf)) == []
+    finally:
+        for pid in processes(str(shared)):
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(shared)
