@@ -26,6 +26,8 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import yaml
+
 from tests.support import net
 from tests.support.paths import REPO
 
@@ -211,8 +213,6 @@ class Node:
             "random_reauth_delay": 0,
             "file_client": "remote",
         }
-        import yaml
-
         (salt / "conf" / "minion").write_text(yaml.safe_dump(conf))
 
     # -- life -----------------------------------------------------------------------------
@@ -525,8 +525,3 @@ class LiveBed:
         if self.root.exists():
             problems.append(f"{self.root} not removed")
         return problems
-
-
-def node_of(bed, pid):
-    ns = mnt_ns(pid)
-    return next((n.name for n in bed.nodes.values() if n.ns and n.ns == ns), None)
