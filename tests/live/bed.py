@@ -39,14 +39,26 @@ DRIVER_READY = "Driver initialization completed successfully"
 
 NODE_SH = """\
 #!/bin/sh
-# One node of the live bed, run as: unshare --mount --uts --propagation private node.sh N DIR
+# One node of the live bed, run as:
+#   unshare --mount --uts --propagation private node.sh NAME DIR [PATH UNDER /tmp TO KEEP]...
 set -e
 name=$1; dir=$2
 hostname "$name"
 mount -t tmpfs -o mode=0755 tmpfs /run
 mkdir -p /run/crm && chown hacluster:haclient /run/crm && chmod 0750 /run/crm
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+# what the bed needs from the machine's /tmp (a checkout, a virtualenv) stays visible: bound
+# aside before the private /tmp hides it, bound back after
+shift 2
+i=0
+for keep in "$@"; do
+    i=$((i + 1)); mkdir -p "$dir/keep/$i"; mount --bind "$keep" "$dir/keep/$i"
+done
 mount -t tmpfs -o mode=1777 tmpfs /tmp
+i=0
+for keep in "$@"; do
+    i=$((i + 1)); mkdir -p "$keep"; mount --bind "$dir/keep/$i" "$keep"; umount "$dir/keep/$i"
+done
 mount -t overlay overlay -o "lowerdir=/etc,upperdir=$dir/etc.up,workdir=$dir/etc.work" /etc
 mount -t overlay overlay \\
     -o "lowerdir=/usr/lib/ocf/resource.d,upperdir=$dir/ocf.up,workdir=$dir/ocf.work" \\
@@ -230,7 +242,8 @@ class Node:
         ready.unlink(missing_ok=True)
         self.holder = subprocess.Popen(
             ["unshare", "--mount", "--uts", "--propagation", "private", "--",
-             "sh", str(self.bed.root / "node.sh"), self.name, str(self.dir)],
+             "sh", str(self.bed.root / "node.sh"), self.name, str(self.dir),
+             *self.bed.keep_in_tmp()],
             stdin=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + 10
@@ -373,6 +386,18 @@ class LiveBed:
                 time.sleep(0.02)
         self.killed = {pid for pid in self.killed if os.path.exists(f"/proc/{pid}")}
         return self.killed
+
+    @staticmethod
+    def keep_in_tmp():
+        """The paths under /tmp the nodes must still see (the checkout, the virtualenvs):
+        each node has a private /tmp."""
+        tmp = os.path.realpath(tempfile.gettempdir()) + os.sep
+        paths = set()
+        for path in (REPO, SALT_VENV, CINDER_VENV):
+            for candidate in (os.path.abspath(path), os.path.realpath(path)):
+                if candidate.startswith(tmp):
+                    paths.add(candidate)
+        return sorted(p for p in paths if not any(p.startswith(q + os.sep) for q in paths))
 
     @property
     def wrapper(self):
