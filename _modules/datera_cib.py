@@ -516,6 +516,41 @@ def node_name():
     return _settings().get("node_name") or __grains__["nodename"]
 
 
+def started_at(resource_id=None, node=None, cib_file=None):
+    """
+    When the resource's current instance on ``node`` started (seconds since the epoch), from
+    the CIB's status section: its last operation there (``<id>_last_0``) must be a
+    successful ``start``; ``None`` otherwise (never started there, stopped, failed).
+
+    node
+        A cluster node name (default: this node, see ``node_name``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'ctl*' datera_cib.started_at p_cinder-volume
+    """
+    rid = _rid(resource_id)
+    node = node or node_name()
+    if not _ID.match(str(node)):
+        raise SaltInvocationError(f"node name {node!r}: letters, digits, '_', '.', '-' only")
+    xpath = (
+        f"/cib/status/node_state[@uname='{node}']/lrm/lrm_resources"
+        f"/lrm_resource[@id='{rid}']/lrm_rsc_op[@id='{rid}_last_0']"
+    )
+    xml = _query_xpath(xpath, _cib(cib_file))
+    if xml is None:
+        return None
+    op = ET.fromstring(xml)
+    if op.get("operation") != "start" or op.get("rc-code") != "0":
+        return None
+    try:
+        return int(op.get("last-rc-change"))
+    except (TypeError, ValueError):
+        return None
+
+
 def restart(resource_id=None, cib_file=None, timeout=None):
     """
     Restart the resource once through Pacemaker.

@@ -100,3 +100,125 @@ def drift(tgt=CONTROLLERS, tgt_type="compound", timeout=60, cluster=True):
         if report
         else "no controller answered",
     }
+
+
+STATUS_FUNCTIONS = ["datera_cib.cluster_status", "datera_cib.node_name", "datera_conf.check"]
+
+
+def _cluster_view(answers):
+    """The cluster as seen by a controller that is itself online in it (a controller cut
+    off from the others sees only itself): the first such, by minion id."""
+    for minion_id in sorted(answers):
+        view, name = (
+            answers[minion_id].get("datera_cib.cluster_status"),
+            answers[minion_id].get("datera_cib.node_name"),
+        )
+        if isinstance(view, dict) and view.get("nodes", {}).get(name):
+            return minion_id, view
+    return None, None
+
+
+def _conf_state(check):
+    if not isinstance(check, dict) or "in_sync" not in check:
+        return "error"
+    if check["in_sync"]:
+        return "in sync"
+    return f"differs ({', '.join(sorted(check['changes']))})"
+
+
+def _rows(answers, controllers, view):
+    """One row per controller (by minion id), then cluster nodes that have no minion."""
+    nodes = view.get("nodes", {}) if view else {}
+    running = set(view.get("running_on", [])) if view else set()
+    rows, named = [], set()
+    for minion_id in sorted(controllers):
+        answer = answers.get(minion_id)
+        if isinstance(answer, dict):
+            name = answer.get("datera_cib.node_name") or minion_id
+            conf = _conf_state(answer.get("datera_conf.check"))
+        else:  # silent: its node is the one named like it, if the cluster has one
+            name = minion_id if minion_id in nodes else "?"
+            conf = "no answer"
+        named.add(name)
+        online = {True: "online", False: "OFFLINE", None: "not a node"}[nodes.get(name)]
+        role = "Started" if name in running else "-"
+        rows.append((minion_id, name, online, role, conf))
+    for name in sorted(set(nodes) - named):
+        online = "online" if nodes[name] else "OFFLINE"
+        rows.append(("-", name, online, "Started" if name in running else "-", "no minion"))
+    return rows
+
+
+def _table(resource, view, seen_from, rows):
+    header = ("CONTROLLER", "NODE", "STATE", resource, "CINDER.CONF")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = []
+    if view is None:
+        lines.append(f"{resource}: no controller is online in the cluster (no view)")
+    else:
+        where = ", ".join(view["running_on"]) or "nowhere"
+        state = "Started on " + where if view["running_on"] else "Stopped"
+        if not view.get("exists"):
+            state = "not configured"
+        lines.append(f"Cluster (seen from {seen_from}): {resource} {state}")
+    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
+    for row in rows:
+        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+def status(tgt=CONTROLLERS, tgt_type="compound", timeout=30, full=False):
+    """
+    Where cinder-volume runs, from the live cluster, in a ``crm_mon``-like table: one row
+    per controller with its cluster node, whether it is online, where ``p_cinder-volume``
+    is Started, and whether its cinder.conf matches pillar. Exits non-zero when the resource
+    runs on no node (or on more than one), a controller is offline or does not answer, or a
+    cinder.conf differs.
+
+    tgt
+        Which minions are the controllers (default: by pillar role).
+    full
+        Return the data (``view``, ``seen_from``, ``rows``) besides ``retcode`` and ``table``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run datera.status
+    """
+    with salt.client.get_local_client(mopts=__opts__) as client:
+        returns = client.cmd(
+            tgt,
+            STATUS_FUNCTIONS,
+            [[], [], []],
+            tgt_type=tgt_type,
+            timeout=timeout,
+            full_return=True,
+        )
+    answers = {m: r.get("ret") for m, r in returns.items() if isinstance(r.get("ret"), dict)}
+    seen_from, view = _cluster_view(answers)
+    # minions targeted but silent still get a row: ask the master who should have answered
+    controllers = set(returns) | set(_expected(tgt, tgt_type))
+    rows = _rows(answers, controllers, view)
+    resource = (view or {}).get("resource") or "p_cinder-volume"
+    table = _table(resource, view, seen_from, rows)
+    healthy = (
+        view is not None
+        and len(view["running_on"]) == 1
+        and all(r[2] == "online" and r[4] in ("in sync", "no minion") for r in rows)
+    )
+    out = {"retcode": 0 if healthy else 1, "table": table}  # salt-run's exit code
+    if full:
+        out.update(view=view, seen_from=seen_from, rows=rows)
+    return out
+
+
+def _expected(tgt, tgt_type):
+    """The minions the target matches by the master's pillar cache (none if not cached)."""
+    try:
+        import salt.utils.minions
+
+        found = salt.utils.minions.CkMinions(__opts__).check_minions(tgt, tgt_type)
+        return found.get("minions", [])
+    except Exception:  # a best effort: the minions that answered are listed anyway
+        return []

@@ -29,6 +29,8 @@ States: the cinder-volume Pacemaker primitive (through the ``datera_cib`` execut
 Every state takes ``cib_file``: empty for the live cluster, a path to work on a CIB file.
 """
 
+import os
+
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "datera_cib"
@@ -171,7 +173,27 @@ def _not_running_here(name, cib_file):
     return None
 
 
-def restarted(name, cib_file=None, timeout=None, only_where_running=False):
+def _started_after(name, cib_file, path):
+    """Why no restart is needed when the instance here started after ``path`` was written
+    (it read the new file), else None. Live cluster only: a CIB file has no real start."""
+    if cib_file or not path:
+        return None
+    try:
+        changed = os.stat(path).st_mtime
+    except OSError:
+        return None
+    started = __salt__["datera_cib.started_at"](name, None, cib_file)
+    if started is not None and started > changed:
+        return (
+            f"{name} started here after {path} was written: it already runs with it, "
+            "nothing to restart"
+        )
+    return None
+
+
+def restarted(
+    name, cib_file=None, timeout=None, only_where_running=False, unless_started_after=None
+):
     """
     Restart the primitive ``name`` once through Pacemaker (use with ``onchanges``).
 
@@ -190,11 +212,18 @@ def restarted(name, cib_file=None, timeout=None, only_where_running=False):
         ``uname -n``): a changed cinder.conf matters where cinder-volume runs. So an
         orchestration that changes every controller restarts it exactly once, and adding
         a controller restarts nothing.
+    unless_started_after
+        A file (the node's cinder.conf): no restart when the resource's instance here
+        started after the file was last written (live cluster only). A restart through
+        Pacemaker may place the resource on another controller whose own file changed in
+        the same orchestration; that controller then does not restart it a second time.
     """
     ret = _ret(name)
     try:
         if only_where_running:
-            reason = _not_running_here(name, cib_file)
+            reason = _not_running_here(name, cib_file) or _started_after(
+                name, cib_file, unless_started_after
+            )
             if reason:
                 ret["comment"] = reason
                 return ret

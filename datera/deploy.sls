@@ -3,11 +3,14 @@
        formula's modules (one job per minion);
     2. pre-flight on every controller (valid pillar, cinder's driver imports, the Datera
        cluster answers) — before anything changes anywhere;
-    3. the primary controller: cinder.conf, then its own states (volume types, ...);
-    4. only if that succeeded, the other controllers, all in parallel;
+    3. every controller: the OCF agent (when pillar picks one), before the primary creates
+       the resource: Pacemaker probes every node as soon as it exists, and a node without
+       the agent answers "not installed", which bans the resource from it;
+    4. the primary controller: cinder.conf, then its own states (volume types, ...);
+    5. only if that succeeded, the other controllers, all in parallel;
        (each controller restarts cinder-volume through Pacemaker if its cinder.conf
        changed and cinder-volume runs there: at most once per orchestration);
-    5. the compute nodes (iSCSI prerequisites), in parallel. #}
+    6. the compute nodes (iSCSI prerequisites), in parallel. #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- set primary = 'I@datera:role:primary-controller' %}
 {%- set others = 'I@datera:role:controller' %}
@@ -34,6 +37,14 @@ datera-deploy-preflight:
     - require:
       - salt: datera-deploy-refresh
 
+datera-deploy-agent:
+  salt.state:
+    - tgt: {{ controllers | yaml_dquote }}
+    - tgt_type: compound
+    - sls: {{ tplroot }}.pacemaker.agent
+    - require:
+      - salt: datera-deploy-preflight
+
 datera-deploy-primary-config:
   salt.state:
     - tgt: {{ primary | yaml_dquote }}
@@ -41,7 +52,7 @@ datera-deploy-primary-config:
     - sls: {{ tplroot }}.config
     - pillar: {{ preflight_passed | json }}
     - require:
-      - salt: datera-deploy-preflight
+      - salt: datera-deploy-agent
 
 datera-deploy-primary:
   salt.state:

@@ -7,7 +7,7 @@ Used by ``docs/conf.py`` (the test plan) and ``docs/junit_report.py`` (the test 
     python docs/case_catalog.py docs/_generated/test-catalog.rst
 
 IDs are ``<layer>-<module>-<nn>``: the layer (``UT`` unit, ``FT`` functional, ``IT``
-integration, ``FI`` fidelity, ``DM`` demo), the test file's name without ``test_`` and
+integration, ``FI`` fidelity, ``LV`` live, ``DM`` demo), the test file's name without ``test_`` and
 ``datera_``, and the position of the test function in its file. What a case proves is its
 name, as a sentence, plus its docstring when it has one.
 """
@@ -37,6 +37,7 @@ LAYERS = (
         "Fidelity",
         "clients nobody here wrote (dfs-sdk, cinder's driver) against the simulator",
     ),
+    ("live", "LV", "Live", "a live 3-node Pacemaker cluster running the real cinder-volume"),
     ("demo", "DM", "Demo", "the demo of the README, run as a test"),
     ("bench", "BM", "Benchmark", "timings, not pass/fail checks"),
 )

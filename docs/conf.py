@@ -145,6 +145,7 @@ def _plan_maps():
         ("The original plugin's test cases", "plugin-cases", junit_report.PLUGIN_CASES),
         ("Day-2 procedures and their tests", "day2-cases", junit_report.DAY2),
         ("Behaviour the guides describe", "behaviour-cases", junit_report.BEHAVIOUR),
+        ("Live HA, never two instances (issue 15)", "live-cases", junit_report.LIVE_HA),
     ):
         out += [f".. _{anchor}:", "", title, "-" * len(title), ""]
         out.append(junit_report.mapping_table(rows))

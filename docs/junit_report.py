@@ -36,6 +36,7 @@ UT = "tests/unit/"
 FT = "tests/functional/"
 IT = "tests/integration/"
 FI = "tests/fidelity/"
+LV = "tests/live/test_live_ha.py::"
 PACEMAKER_ONE_PRIMITIVE = (
     IT + "test_pacemaker.py::test_one_primitive_created_by_the_primary_restarts_only_on_change"
 )
@@ -322,11 +323,16 @@ BEHAVIOUR = (
     ),
     (
         "G6",
-        "The formula's OCF agent: valid meta-data, start/monitor/stop, validate-all names "
-        "what is missing",
+        "The formula's OCF agent: valid meta-data, start/monitor/stop of the whole process "
+        "tree, ocf-tester with no process left, monitor checks the pid is this cinder-volume, "
+        "an unknown user is not installed, validate-all names what is missing",
         (
             FT + "test_ocf_agent.py::test_meta_data_is_valid_xml_with_the_actions",
             FT + "test_ocf_agent.py::test_start_monitor_stop",
+            FT + "test_ocf_agent.py::test_ocf_tester_passes_and_leaves_no_process",
+            FT + "test_ocf_agent.py::test_a_killed_main_process_is_seen_and_its_worker_stopped",
+            FT + "test_ocf_agent.py::test_monitor_rejects_a_pid_that_is_not_this_cinder_volume",
+            FT + "test_ocf_agent.py::test_a_user_that_does_not_exist_is_not_installed",
             FT + "test_ocf_agent.py::test_validate_names_what_is_missing",
         ),
     ),
@@ -349,11 +355,52 @@ BEHAVIOUR = (
     ),
 )
 
+LIVE_HA = (
+    (
+        "L1",
+        "Deployed by the orchestration, Pacemaker runs exactly one real cinder-volume with the "
+        "formula's cinder.conf: heartbeats rise, the driver initializes",
+        (LV + "test_deploy_runs_one_real_cinder_volume",),
+    ),
+    (
+        "L2",
+        "kill -9 of cinder-volume: back within one monitor interval plus start time",
+        (LV + "test_kill_9_of_cinder_volume_is_restarted_by_the_monitor",),
+    ),
+    (
+        "L3",
+        "A crashed node: cinder-volume comes up on a survivor with the same cinder@datera row",
+        (LV + "test_node_crash_fails_over_with_the_same_service_row",),
+    ),
+    (
+        "L4",
+        "Credential rotation: one restart through Pacemaker, the new credentials in use",
+        (LV + "test_credential_rotation_restarts_once_through_pacemaker",),
+    ),
+    (
+        "L5",
+        "Standby of the active node: a clean move; a re-run changes and restarts nothing",
+        (
+            LV + "test_standby_of_the_active_node_moves_it_cleanly",
+            LV + "test_a_rerun_changes_nothing_and_restarts_nothing",
+        ),
+    ),
+    (
+        "L6",
+        "salt-run datera.status shows where it runs, each controller's state and cinder.conf",
+        (
+            LV + "test_status_shows_where_it_runs_and_that_every_conf_matches",
+            "tests/unit/test_status_runner.py::test_a_healthy_cluster_one_row_per_controller",
+        ),
+    ),
+)
+
 MAPPINGS = (
     ("faults", FAULTS),
     ("original plugin cases", PLUGIN_CASES),
     ("day-2 procedures", DAY2),
     ("behaviour the guides describe", BEHAVIOUR),
+    ("live HA, never two instances (issue 15)", LIVE_HA),
 )
 
 NOT_RUN = "not run"
@@ -637,6 +684,8 @@ def render(junit_path, bench_path=None):
     out.append(mapping_table(DAY2, cases, ids))
     out += _title("Behaviour the guides describe", "-")
     out.append(mapping_table(BEHAVIOUR, cases, ids))
+    out += _title("Live HA (issue 15)", "-")
+    out.append(mapping_table(LIVE_HA, cases, ids))
 
     out += _title("Environment", "-")
     out += [

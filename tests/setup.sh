@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # Set up everything the demo and the tests need, from nothing; safe to re-run.
-#  - Debian packages (as root): Pacemaker's command-line tools; Graphviz and Chromium (docs);
+#  - Debian packages (as root): Pacemaker, corosync and resource-agents (live tier, CLI);
+#    Graphviz and Chromium (docs);
 #  - .venv: Salt 3008.4 + the test tools, pinned in setup.cfg ([options.extras_require]);
 #  - .venv-cinder: the real cinder 29.0.0 with its Datera driver (fidelity tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
-if ! command -v cibadmin >/dev/null || ! command -v crm_simulate >/dev/null; then
+# The live tier (tests/live) runs a 3-node cluster on this machine: corosync, pacemakerd and
+# ocf-tester besides the CLI; util-linux's unshare/nsenter and procps come with Debian.
+if ! command -v cibadmin >/dev/null || ! command -v crm_simulate >/dev/null \
+    || ! command -v corosync >/dev/null || ! command -v pacemakerd >/dev/null \
+    || ! command -v ocf-tester >/dev/null || ! command -v xmllint >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pacemaker-cli-utils >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      pacemaker-cli-utils pacemaker corosync resource-agents libxml2-utils procps util-linux \
+      >/dev/null
   else
-    echo "setup: Pacemaker CLI missing; run as root or: sudo apt-get install pacemaker-cli-utils" >&2
+    echo "setup: Pacemaker missing; run as root or: sudo apt-get install pacemaker-cli-utils" \
+      "pacemaker corosync resource-agents" >&2
     exit 1
   fi
 fi

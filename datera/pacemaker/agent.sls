@@ -14,4 +14,8 @@ datera-pacemaker-agent-ocf-script:
     - user: root
     - group: root
     - makedirs: true
+{%- else %}
+datera-pacemaker-agent-not-needed:
+  test.succeed_without_changes:
+    - name: no OCF script to install (agent {{ pcmk.agent }})
 {%- endif %}

@@ -11,6 +11,7 @@ datera-pacemaker-cinder-volume-restarted:
   datera_cib.restarted:
     - name: {{ pcmk.resource_id }}
     - only_where_running: true
+    - unless_started_after: {{ datera.cinder.conf_file | yaml_dquote }}
     - cib_file: {{ pcmk.cib_file | yaml_dquote }}
     - onchanges:
       - datera_conf: datera-config-cinder-conf-managed

@@ -38,6 +38,7 @@ EXPORTED = (
     "restart",
     "wait_for_resource",
     "cluster_status",
+    "started_at",
 )
 
 
@@ -332,6 +333,42 @@ def test_restart_test_mode_and_missing(cib, runner):
     assert runner.writes() == []
     with pytest.raises(CommandExecutionError):
         cibmod.restart(RID, cib_file=cib)
+
+
+def test_started_at_reads_the_start_of_the_instance_on_a_node(cib, runner):
+    present(cib)
+    assert all(cibmod.started_at(RID, n, cib) is None for n in NODES)  # never started
+    (running_on,) = cibmod.simulate(cib, node_up=NODES)["status"]["running_on"]
+    started = cibmod.started_at(RID, running_on, cib)
+    assert isinstance(started, int)
+    assert [cibmod.started_at(RID, n, cib) for n in NODES if n != running_on] == [None, None]
+
+
+def test_no_second_restart_where_the_instance_started_after_the_file(tmp_path):
+    """A restart through Pacemaker may place cinder-volume on another controller whose own
+    cinder.conf changed in the same orchestration: that instance read the new file, so
+    that controller does not restart it again (live cluster)."""
+    conf = tmp_path / "cinder.conf"
+    conf.write_text("[DEFAULT]\n")
+    written = int(conf.stat().st_mtime)
+    restarts = []
+    fake = {
+        "datera_cib.cluster_status": lambda *a: {"exists": True, "running_on": ["ctl3"]},
+        "datera_cib.node_name": lambda: "ctl3",
+        "datera_cib.restart": lambda *a: restarts.append(a) or {
+            "method": "crm_resource --restart", "restart_requests": None},
+    }  # fmt: skip
+    for started, expect_restart in ((written + 2, False), (written - 60, True), (None, True)):
+        fake["datera_cib.started_at"] = lambda *a, s=started: s
+        with patch.dict(cibstate.__salt__, fake):
+            ret = cibstate.restarted(
+                RID, cib_file="", only_where_running=True, unless_started_after=str(conf)
+            )
+        assert ret["result"] is True
+        assert bool(ret["changes"]) is expect_restart, ret
+        if not expect_restart:
+            assert "started here after" in ret["comment"]
+    assert len(restarts) == 2
 
 
 @pytest.mark.parametrize("node", NODES)

@@ -1,0 +1,153 @@
+"""
+Fixtures of the live tier: a salt-master (pytest-salt-factories) on this run's loopback block,
+the Datera simulator, and the live bed (three Pacemaker nodes, each with its salt-minion).
+"""
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from saltfactories.utils import random_string
+
+from tests.live.bed import CINDER_VENV, NODES, LiveBed
+from tests.support import net
+from tests.support.cloud import state_tree
+from tests.support.clusters import DateraClusters
+
+PRIMARY = "ctl1"
+LOGIN = "admin"
+
+
+def _missing():
+    if os.geteuid() != 0:
+        return "the live bed needs root (namespaces, mounts)"
+    for tool in ("corosync", "pacemakerd", "crm_mon", "nsenter", "unshare", "ocf-tester"):
+        if not shutil.which(tool):
+            return f"{tool} is missing: run tests/setup.sh as root"
+    if not (CINDER_VENV / "bin" / "cinder-volume").exists():
+        return f"{CINDER_VENV}/bin/cinder-volume is missing: run tests/setup.sh"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = _missing()
+    for item in items:
+        if "tests/live/" in str(item.fspath):
+            item.add_marker(pytest.mark.live)
+            if reason and not os.environ.get("CI"):
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def _wait_minions(bed, timeout=120):
+    deadline = time.monotonic() + timeout
+    while True:
+        ret = bed.salt.run("test.ping", minion_tgt="ctl*")
+        if isinstance(ret.data, dict) and set(ret.data) == set(NODES):
+            return
+        assert time.monotonic() < deadline, f"minions did not answer: {ret.stdout}"
+        time.sleep(1)
+
+
+class LivePillar:
+    """The pillar of the bed's controllers: one Datera backend on the simulator, the OCF agent
+    with the bed's cinder-volume wrapper, cinder's real interpreter for the driver check."""
+
+    def __init__(self, root, bed, clusters, sim_ip):
+        self.root, self.bed, self.clusters, self.sim_ip = root, bed, clusters, sim_ip
+
+    def write(self, password):
+        backend = self.clusters.backend(self.sim_ip, password, login=LOGIN, replica_count=1)
+        common = {
+            "datera": {
+                "backends": {"datera": backend},
+                "cinder": {"python": str(self.bed.python)},
+                "pacemaker": {
+                    "agent": "ocf:datera:cinder-volume",
+                    "params": {"binary": str(self.bed.wrapper), "user": "root"},
+                    "wait_timeout": 120,
+                },
+                "lookup": {"manage_packages": False, "manage_services": False},
+            }
+        }
+        top = {"base": {"*": ["common"]}}
+        for name in NODES:
+            top["base"][name] = [f"node_{name}"]
+            role = "primary-controller" if name == PRIMARY else "controller"
+            self._dump(f"node_{name}.sls", {"datera": {"role": role}})
+        self._dump("common.sls", common)
+        self._dump("top.sls", top)
+
+    def _dump(self, name, data):
+        (self.root / name).write_text(yaml.safe_dump(data, default_flow_style=False))
+
+
+@pytest.fixture(scope="session")
+def live_master(salt_factories, tmp_path_factory):
+    root = tmp_path_factory.mktemp("live")
+    files = state_tree(root / "state-tree")
+    pillar_root = root / "pillar-tree"
+    pillar_root.mkdir()
+    (pillar_root / "top.sls").write_text("base: {}\n")
+    factory = salt_factories.salt_master_daemon(
+        random_string("live-master-"),
+        overrides={
+            "interface": net.ip(1),
+            "auto_accept": True,
+            "file_roots": {"base": [str(files)]},
+            "pillar_roots": {"base": [str(pillar_root)]},
+            "timeout": 60,
+            "log_level_logfile": "info",
+        },
+    )
+    factory.pillar_root = pillar_root
+    factory.root = root
+    with factory.started():
+        yield factory
+
+
+@pytest.fixture(scope="session")
+def live(live_master):
+    """The running bed: cluster formed, minions answering; torn down and checked at the end."""
+    token = os.environ.get("DATERA_LIVE_TOKEN")  # corosync totem token (ms); default: none
+    bed = LiveBed(live_master.config, token=int(token) if token else None)
+    clusters = DateraClusters(bed.root)  # visible inside the nodes (private /tmp)
+    sim_ip = net.ip(10)
+    clusters.cluster(sim_ip)
+    bed.pillar = LivePillar(live_master.pillar_root, bed, clusters, sim_ip)
+    bed.clusters, bed.sim = clusters, clusters.cluster(sim_ip)
+    bed.salt_run = live_master.salt_run_cli(timeout=600)
+    bed.salt = live_master.salt_cli(timeout=120)
+    bed.wait_minions = lambda: _wait_minions(bed)
+    try:
+        bed.prepare()
+        bed.start()
+        started = time.monotonic()
+        bed.wait_minions()
+        bed.timings["minions answering"] = round(time.monotonic() - started, 1)
+        synced = bed.salt_run.run("saltutil.sync_runners")  # datera.status
+        assert synced.returncode == 0, synced.stdout
+        yield bed
+    finally:
+        problems = bed.stop()
+        if os.environ.get("DATERA_LIVE_TIMINGS"):  # the benchmark (tests/bench/bench_live.py)
+            timings = dict(bed.timings, token=bed.token or "default")
+            Path(os.environ["DATERA_LIVE_TIMINGS"]).write_text(json.dumps(timings, indent=1))
+        clusters.stop()
+        sampler = bed.sampler
+        if sampler:
+            print(f"\nlive bed: {sampler.samples} samples, at most {sampler.max_seen} "
+                  f"cinder-volume at once; timings {bed.timings}")  # fmt: skip
+        assert not problems, "the live bed left things behind:\n" + "\n".join(problems)
+        assert not (sampler and sampler.over), f"two cinder-volume at once: {sampler.over[:5]}"
+
+
+@pytest.fixture
+def no_two_instances(live):
+    """Fails the test if the sampler saw more than one cinder-volume during it."""
+    before = len(live.sampler.over)
+    yield live.sampler
+    assert live.sampler.over[before:] == [], f"two instances at once: {live.sampler.over[before:]}"

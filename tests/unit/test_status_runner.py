@@ -1,0 +1,63 @@
+"""`salt-run datera.status`: the crm_mon-like table built from the controllers' answers."""
+
+import importlib.util
+
+from tests.support.paths import REPO
+
+_spec = importlib.util.spec_from_file_location("datera_runner", REPO / "_runners" / "datera.py")
+runner = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(runner)
+
+IN_SYNC = {"in_sync": True, "changes": {}, "diff": ""}
+
+
+def answer(name, nodes, running, check=IN_SYNC):
+    view = {"resource": "p_cinder-volume", "exists": True, "role": "Started",
+            "running_on": running, "nodes": nodes}  # fmt: skip
+    return {
+        "datera_cib.cluster_status": view,
+        "datera_cib.node_name": name,
+        "datera_conf.check": check,
+    }
+
+
+def test_a_healthy_cluster_one_row_per_controller():
+    nodes = {"ctl1": True, "ctl2": True, "ctl3": True}
+    answers = {m: answer(m, nodes, ["ctl2"]) for m in nodes}
+    seen_from, view = runner._cluster_view(answers)
+    rows = runner._rows(answers, set(answers), view)
+    assert rows == [
+        ("ctl1", "ctl1", "online", "-", "in sync"),
+        ("ctl2", "ctl2", "online", "Started", "in sync"),
+        ("ctl3", "ctl3", "online", "-", "in sync"),
+    ]
+    table = runner._table("p_cinder-volume", view, seen_from, rows).splitlines()
+    assert table[0] == "Cluster (seen from ctl1): p_cinder-volume Started on ctl2"
+    assert table[1].split() == ["CONTROLLER", "NODE", "STATE", "p_cinder-volume", "CINDER.CONF"]
+    assert table[3].split() == ["ctl2", "ctl2", "online", "Started", "in", "sync"]
+
+
+def test_a_crashed_controller_a_drifted_one_and_a_node_without_minion():
+    nodes = {"ctl1": False, "ctl2": True, "ctl3": True, "ctl4": True}
+    drifted = {"in_sync": False, "changes": {"datera": {}}, "diff": "..."}
+    # ctl1 crashed: its minion does not answer (its row comes from the others' view)
+    answers = {
+        "ctl2": answer("ctl2", nodes, ["ctl3"], check=drifted),
+        "ctl3": answer("ctl3", nodes, ["ctl3"]),
+    }
+    seen_from, view = runner._cluster_view(answers)
+    assert seen_from == "ctl2"
+    rows = runner._rows(answers, {"ctl1", "ctl2", "ctl3"}, view)
+    assert rows == [
+        ("ctl1", "ctl1", "OFFLINE", "-", "no answer"),
+        ("ctl2", "ctl2", "online", "-", "differs (datera)"),
+        ("ctl3", "ctl3", "online", "Started", "in sync"),
+        ("-", "ctl4", "online", "-", "no minion"),
+    ]
+
+
+def test_no_controller_online_means_no_view():
+    alone = {"ctl1": answer("ctl1", {"ctl1": False}, [])}
+    assert runner._cluster_view(alone) == (None, None)
+    text = runner._table("p_cinder-volume", None, None, runner._rows(alone, {"ctl1"}, None))
+    assert "no controller is online" in text.splitlines()[0]
