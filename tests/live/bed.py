@@ -32,6 +32,10 @@ from tests.support import net
 from tests.support.paths import REPO
 
 NODES = ("ctl1", "ctl2", "ctl3")
+# Host parts of this run's loopback block (tests/support/net.py) the live bed uses, apart
+# from those of the integration tests (which share the pytest session): the Datera
+# simulator on .210, node ctlN on .210 + N.
+SIM_HOST = 210
 CINDER_VENV = Path(os.environ.get("DATERA_CINDER_VENV", REPO / ".venv-cinder"))
 SALT_VENV = Path(sys.prefix)
 CINDER_CONF = "/etc/cinder/cinder.conf"
@@ -106,11 +110,15 @@ lock_path = {dir}/lock
 SEED_CINDER_CONF = "[DEFAULT]\n# the operator's part of cinder.conf\n"
 
 
+def node_addresses():
+    return [net.ip(SIM_HOST + i) for i in range(1, len(NODES) + 1)]
+
+
 def corosync_conf(cluster_name, token=None):
     """corosync.conf of the bed (the same on every node), knet on this run's addresses."""
     nodes = "".join(
-        f"  node {{\n    name: {name}\n    nodeid: {i}\n    ring0_addr: {net.ip(10 + i)}\n  }}\n"
-        for i, name in enumerate(NODES, start=1)
+        f"  node {{\n    name: {name}\n    nodeid: {i}\n    ring0_addr: {addr}\n  }}\n"
+        for i, (name, addr) in enumerate(zip(NODES, node_addresses(), strict=True), start=1)
     )
     token_line = f"  token: {token}\n" if token else ""
     return (
@@ -178,7 +186,7 @@ class Node:
     def __init__(self, bed, name, index):
         self.bed, self.name, self.index = bed, name, index
         self.dir = bed.root / name
-        self.addr = net.ip(10 + index)
+        self.addr = node_addresses()[index - 1]
         self.holder = None
         self.ns = None
         self.procs = {}

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from saltfactories.utils import random_string
 
-from tests.live.bed import CINDER_VENV, NODES, LiveBed
+from tests.live.bed import CINDER_VENV, NODES, SIM_HOST, LiveBed
 from tests.support import net
 from tests.support.cloud import state_tree
 from tests.support.clusters import DateraClusters
@@ -115,7 +115,7 @@ def live(live_master):
     token = os.environ.get("DATERA_LIVE_TOKEN")  # corosync totem token (ms); default: none
     bed = LiveBed(live_master.config, token=int(token) if token else None)
     clusters = DateraClusters(bed.root)  # visible inside the nodes (private /tmp)
-    sim_ip = net.ip(10)
+    sim_ip = net.ip(SIM_HOST)
     clusters.cluster(sim_ip)
     bed.pillar = LivePillar(live_master.pillar_root, bed, clusters, sim_ip)
     bed.clusters, bed.sim = clusters, clusters.cluster(sim_ip)
