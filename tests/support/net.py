@@ -32,8 +32,14 @@ def _claim(prefix):
         handle.close()
         return False
     _held.append(handle)
-    atexit.register(path.unlink, missing_ok=True)  # nothing left in /tmp after the run
+    atexit.register(_release, path, os.getpid())
     return True
+
+
+def _release(path, claimer):
+    """Nothing left in /tmp after the run; a forked child exiting leaves the claim alone."""
+    if os.getpid() == claimer:
+        path.unlink(missing_ok=True)
 
 
 def _choose():
