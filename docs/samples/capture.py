@@ -421,11 +421,14 @@ def scenarios(bed, with_demo):
         ("cib-check-agent", ["ctl1", "datera_cib.check_agent", "ocf:fuel:cinder-volume"]),
     ):
         save(name, bed.run("salt", args)[1])
-    cinder_python = REPO / ".venv-cinder" / "bin" / "python"
-    if cinder_python.exists():
+    cinder_venv = REPO / ".venv-cinder"
+    if cinder_venv.exists():
+        installed = Path("/opt/cinder")  # where a controller's cinder is, not this checkout
+        if not installed.exists():
+            installed.symlink_to(cinder_venv)
         save(
             "cinder-driver-check",
-            bed.run("salt", ["ctl1", "datera_cinder.driver_check", cinder_python])[1],
+            bed.run("salt", ["ctl1", "datera_cinder.driver_check", installed / "bin/python"])[1],
         )
     invalid = json.dumps(
         {
