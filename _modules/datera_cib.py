@@ -480,7 +480,9 @@ def cluster_status(resource_id=None, cib_file=None):
 
     On a live cluster that is the cluster's view; with a CIB file it is the file's status
     section (empty until ``simulate`` has written one). Returns
-    ``{"resource", "exists", "role", "running_on": [node, ...], "nodes": {node: online}}``.
+    ``{"resource", "exists", "role", "running_on": [node, ...], "nodes": {node: online},
+    "fail_counts": {node: count}, "failed_actions": [text, ...]}`` -- the last two as
+    ``crm_mon``'s *Migration Summary* and *Failed Resource Actions* show them.
 
     CLI Example:
 
@@ -499,7 +501,34 @@ def cluster_status(resource_id=None, cib_file=None):
         "role": None if res is None else res.get("role"),
         "running_on": [] if res is None else [n.get("name") for n in res.iterfind("node")],
         "nodes": nodes,
+        "fail_counts": _fail_counts(root, rid),
+        "failed_actions": _failed_actions(root, rid),
     }
+
+
+def _fail_counts(crm_mon, rid):
+    counts = {}
+    for node in crm_mon.iterfind("node_history/node"):
+        for history in node.iterfind(f"resource_history[@id='{rid}']"):
+            if int(history.get("fail-count") or 0):
+                counts[node.get("name")] = int(history.get("fail-count"))
+    return counts
+
+
+def _failed_actions(crm_mon, rid):
+    """``crm_mon``'s *Failed Resource Actions* lines for the resource."""
+    lines = []
+    for failure in crm_mon.iterfind("failures/failure"):
+        if not failure.get("op_key", "").startswith(f"{rid}_"):
+            continue
+        interval = int(failure.get("interval") or 0) // 1000
+        action = f"{interval}s-interval {failure.get('task')}" if interval else failure.get("task")
+        reason = f" ({failure.get('exitreason')})" if failure.get("exitreason") else ""
+        lines.append(
+            f"{rid} {action} on {failure.get('node')} returned '{failure.get('exitstatus')}'"
+            f"{reason} at {failure.get('last-rc-change')}"
+        )
+    return lines
 
 
 def node_name():

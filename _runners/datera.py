@@ -130,6 +130,7 @@ def _rows(answers, controllers, view):
     """One row per controller (by minion id), then cluster nodes that have no minion."""
     nodes = view.get("nodes", {}) if view else {}
     running = set(view.get("running_on", [])) if view else set()
+    fails = view.get("fail_counts", {}) if view else {}
     rows, named = [], set()
     for minion_id in sorted(controllers):
         answer = answers.get(minion_id)
@@ -142,15 +143,16 @@ def _rows(answers, controllers, view):
         named.add(name)
         online = {True: "online", False: "OFFLINE", None: "not a node"}[nodes.get(name)]
         role = "Started" if name in running else "-"
-        rows.append((minion_id, name, online, role, conf))
+        rows.append((minion_id, name, online, role, fails.get(name, 0), conf))
     for name in sorted(set(nodes) - named):
         online = "online" if nodes[name] else "OFFLINE"
-        rows.append(("-", name, online, "Started" if name in running else "-", "no minion"))
+        role = "Started" if name in running else "-"
+        rows.append(("-", name, online, role, fails.get(name, 0), "no minion"))
     return rows
 
 
 def _table(resource, view, seen_from, rows):
-    header = ("CONTROLLER", "NODE", "STATE", resource, "CINDER.CONF")
+    header = ("CONTROLLER", "NODE", "STATE", resource, "FAIL-COUNT", "CINDER.CONF")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     lines = []
     if view is None:
@@ -164,6 +166,9 @@ def _table(resource, view, seen_from, rows):
     lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
     for row in rows:
         lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    failed = (view or {}).get("failed_actions") or []
+    if failed:
+        lines += ["", "Failed Resource Actions:"] + [f"  * {action}" for action in failed]
     return "\n".join(lines)
 
 
@@ -205,7 +210,7 @@ def status(tgt=CONTROLLERS, tgt_type="compound", timeout=30, full=False):
     healthy = (
         view is not None
         and len(view["running_on"]) == 1
-        and all(r[2] == "online" and r[4] in ("in sync", "no minion") for r in rows)
+        and all(r[2] == "online" and r[5] in ("in sync", "no minion") for r in rows)
     )
     out = {"retcode": 0 if healthy else 1, "table": table}  # salt-run's exit code
     if full:

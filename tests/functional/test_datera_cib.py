@@ -306,6 +306,20 @@ def test_crm_simulate_output_file(cib, tmp_path):
     assert cibmod.cluster_status(RID, str(out))["running_on"] == res["status"]["running_on"]
 
 
+def test_a_failed_monitor_shows_as_crm_mon_shows_it(cib):
+    present(cib)
+    home = cibmod.simulate(cib, node_up=NODES)["status"]["running_on"][0]
+    assert cibmod.cluster_status(RID, cib)["failed_actions"] == []
+    # the monitor finds cinder-volume gone (as after a kill -9); Pacemaker recovers it
+    pcmk(cib, "crm_simulate", "--simulate", "--quorum", "1", "--xml-file", cib,
+         "--save-output", cib, "--op-inject", f"{RID}_monitor_20000@{home}=7")  # fmt: skip
+    status = cibmod.cluster_status(RID, cib)
+    assert status["running_on"] == [home]
+    assert status["fail_counts"] == {home: 1}
+    [action] = status["failed_actions"]
+    assert action.startswith(f"{RID} 20s-interval monitor on {home} returned 'not running'")
+
+
 # --- restart ----------------------------------------------------------------------------------
 
 

@@ -134,6 +134,12 @@ def test_kill_9_of_cinder_volume_is_restarted_by_the_monitor(live, no_two_instan
     assert took <= MONITOR_INTERVAL + 15
     assert new_pid != pid
     report_count_rises(live)
+    # the operators' view: the failed monitor and the fail count, as crm_mon shows them
+    view = live.salt_run.run("datera.status", "full=True")
+    rows = {row[1]: row for row in view.data["rows"]}
+    assert rows[node][4] >= 1, view.data["table"]
+    assert "Failed Resource Actions:" in view.data["table"]
+    assert f"monitor on {node} returned 'not running'" in view.data["table"]
 
 
 def test_node_crash_fails_over_with_the_same_service_row(live, no_two_instances):
@@ -153,8 +159,8 @@ def test_node_crash_fails_over_with_the_same_service_row(live, no_two_instances)
     view = live.salt_run.run("datera.status", "timeout=5", "full=True")
     assert view.returncode != 0
     rows = {row[0]: row for row in view.data["rows"]}
-    assert rows[node][2:] == ["OFFLINE", "-", "no answer"]
-    assert rows[survivor][2:] == ["online", "Started", "in sync"]
+    assert [rows[node][i] for i in (2, 3, 5)] == ["OFFLINE", "-", "no answer"]
+    assert [rows[survivor][i] for i in (2, 3, 5)] == ["online", "Started", "in sync"]
     # the crashed node comes back and rejoins; the resource stays where it is (stickiness)
     live.nodes[node].start()
     live.wait_formed()
@@ -232,9 +238,10 @@ def test_status_shows_where_it_runs_and_that_every_conf_matches(live):
     node, _ = the_instance(live)
     ret = live.salt_run.run("datera.status")
     assert ret.returncode == 0, ret.stdout
-    lines = ret.data["table"].splitlines()
-    assert f"p_cinder-volume Started on {node}" in lines[0]
-    rows = {line.split()[0]: line.split()[1:] for line in lines[2:]}
+    table = ret.data["table"].split("\n\n")[0].splitlines()  # before the failed actions
+    assert f"p_cinder-volume Started on {node}" in table[0]
+    assert table[1].split()[-2:] == ["FAIL-COUNT", "CINDER.CONF"]
+    rows = {line.split()[0]: line.split()[1:4] + line.split()[5:] for line in table[2:]}
     assert rows == {
         name: [name, "online", "Started" if name == node else "-", "in", "sync"] for name in NODES
     }

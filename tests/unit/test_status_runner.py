@@ -11,9 +11,10 @@ _spec.loader.exec_module(runner)
 IN_SYNC = {"in_sync": True, "changes": {}, "diff": ""}
 
 
-def answer(name, nodes, running, check=IN_SYNC):
+def answer(name, nodes, running, check=IN_SYNC, fail_counts=None, failed_actions=()):
     view = {"resource": "p_cinder-volume", "exists": True, "role": "Started",
-            "running_on": running, "nodes": nodes}  # fmt: skip
+            "running_on": running, "nodes": nodes, "fail_counts": fail_counts or {},
+            "failed_actions": list(failed_actions)}  # fmt: skip
     return {
         "datera_cib.cluster_status": view,
         "datera_cib.node_name": name,
@@ -27,14 +28,17 @@ def test_a_healthy_cluster_one_row_per_controller():
     seen_from, view = runner._cluster_view(answers)
     rows = runner._rows(answers, set(answers), view)
     assert rows == [
-        ("ctl1", "ctl1", "online", "-", "in sync"),
-        ("ctl2", "ctl2", "online", "Started", "in sync"),
-        ("ctl3", "ctl3", "online", "-", "in sync"),
+        ("ctl1", "ctl1", "online", "-", 0, "in sync"),
+        ("ctl2", "ctl2", "online", "Started", 0, "in sync"),
+        ("ctl3", "ctl3", "online", "-", 0, "in sync"),
     ]
     table = runner._table("p_cinder-volume", view, seen_from, rows).splitlines()
     assert table[0] == "Cluster (seen from ctl1): p_cinder-volume Started on ctl2"
-    assert table[1].split() == ["CONTROLLER", "NODE", "STATE", "p_cinder-volume", "CINDER.CONF"]
-    assert table[3].split() == ["ctl2", "ctl2", "online", "Started", "in", "sync"]
+    assert table[1].split() == [
+        "CONTROLLER", "NODE", "STATE", "p_cinder-volume", "FAIL-COUNT", "CINDER.CONF"
+    ]  # fmt: skip
+    assert table[3].split() == ["ctl2", "ctl2", "online", "Started", "0", "in", "sync"]
+    assert "Failed Resource Actions:" not in table
 
 
 def test_a_crashed_controller_a_drifted_one_and_a_node_without_minion():
@@ -49,10 +53,10 @@ def test_a_crashed_controller_a_drifted_one_and_a_node_without_minion():
     assert seen_from == "ctl2"
     rows = runner._rows(answers, {"ctl1", "ctl2", "ctl3"}, view)
     assert rows == [
-        ("ctl1", "ctl1", "OFFLINE", "-", "no answer"),
-        ("ctl2", "ctl2", "online", "-", "differs (datera)"),
-        ("ctl3", "ctl3", "online", "Started", "in sync"),
-        ("-", "ctl4", "online", "-", "no minion"),
+        ("ctl1", "ctl1", "OFFLINE", "-", 0, "no answer"),
+        ("ctl2", "ctl2", "online", "-", 0, "differs (datera)"),
+        ("ctl3", "ctl3", "online", "Started", 0, "in sync"),
+        ("-", "ctl4", "online", "-", 0, "no minion"),
     ]
 
 
@@ -61,3 +65,16 @@ def test_no_controller_online_means_no_view():
     assert runner._cluster_view(alone) == (None, None)
     text = runner._table("p_cinder-volume", None, None, runner._rows(alone, {"ctl1"}, None))
     assert "no controller is online" in text.splitlines()[0]
+
+
+def test_fail_counts_and_failed_actions_as_crm_mon_shows_them():
+    nodes = {"ctl1": True, "ctl2": True}
+    failed = ["p_cinder-volume 20s-interval monitor on ctl1 returned 'not running' at 12:00"]
+    answers = {
+        m: answer(m, nodes, ["ctl1"], fail_counts={"ctl1": 1}, failed_actions=failed) for m in nodes
+    }
+    seen_from, view = runner._cluster_view(answers)
+    rows = runner._rows(answers, set(answers), view)
+    assert [row[4] for row in rows] == [1, 0]
+    text = runner._table("p_cinder-volume", view, seen_from, rows)
+    assert text.endswith("\n\nFailed Resource Actions:\n  * " + failed[0])
