@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from saltfactories.utils import random_string
 
 from tests.live.bed import CINDER_VENV, NODES, SIM_HOST, LiveBed
 from tests.support import net
-from tests.support.cloud import state_tree
 from tests.support.clusters import DateraClusters
+from tests.support.fixtures import formula_master
 
 PRIMARY = "ctl1"
 LOGIN = "admin"
@@ -87,24 +86,16 @@ class LivePillar:
 
 @pytest.fixture(scope="session")
 def live_master(salt_factories, tmp_path_factory):
-    root = tmp_path_factory.mktemp("live")
-    files = state_tree(root / "state-tree")
-    pillar_root = root / "pillar-tree"
-    pillar_root.mkdir()
-    (pillar_root / "top.sls").write_text("base: {}\n")
-    factory = salt_factories.salt_master_daemon(
-        random_string("live-master-"),
-        overrides={
-            "interface": net.ip(1),
-            "auto_accept": True,
-            "file_roots": {"base": [str(files)]},
-            "pillar_roots": {"base": [str(pillar_root)]},
-            "timeout": 60,
-            "log_level_logfile": "info",
-        },
+    factory = formula_master(
+        salt_factories,
+        tmp_path_factory.mktemp("live"),
+        "live-master",
+        interface=net.ip(1),
+        auto_accept=True,
+        timeout=60,
+        log_level_logfile="info",
     )
-    factory.pillar_root = pillar_root
-    factory.root = root
+    (factory.pillar_root / "top.sls").write_text("base: {}\n")
     with factory.started():
         yield factory
 

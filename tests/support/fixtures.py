@@ -13,25 +13,38 @@ CONTROLLERS = ("ctl1", "ctl2", "ctl3")
 PRIMARY = "ctl1"
 
 
+def formula_master(salt_factories, root, name, **overrides):
+    """A salt-master (not started) serving the formula (``state_tree``) and the pillar of
+    ``root/pillar-tree``, which it keeps as ``pillar_root``."""
+    pillar_root = root / "pillar-tree"
+    pillar_root.mkdir()
+    factory = salt_factories.salt_master_daemon(
+        random_string(f"{name}-"),
+        overrides={
+            "file_roots": {"base": [str(state_tree(root / "state-tree"))]},
+            "pillar_roots": {"base": [str(pillar_root)]},
+            **overrides,
+        },
+    )
+    factory.root, factory.pillar_root = root, pillar_root
+    return factory
+
+
 @pytest.fixture(scope="session")
 def master(salt_factories, tmp_path_factory):
     root = tmp_path_factory.mktemp("cloud")
-    files = state_tree(root / "state-tree")
-    pillar_root = root / "pillar-tree"
-    pillar_root.mkdir()
     # The Fuel ext_pillar, as an operator configures it; node files appear in fuel/ only in
     # the Fuel tests (a missing file gives no pillar).
     (root / "fuel").mkdir()
-    factory = salt_factories.salt_master_daemon(
-        random_string("master-"),
-        overrides={
-            "file_roots": {"base": [str(files)]},
-            "pillar_roots": {"base": [str(pillar_root)]},
-            "ext_pillar": [{"datera_fuel": {"path": str(root / "fuel" / "{minion_id}.yaml")}}],
-            "log_level_logfile": "debug",
-            "timeout": 30,
-        },
+    factory = formula_master(
+        salt_factories,
+        root,
+        "master",
+        ext_pillar=[{"datera_fuel": {"path": str(root / "fuel" / "{minion_id}.yaml")}}],
+        log_level_logfile="debug",
+        timeout=30,
     )
+    pillar_root = factory.pillar_root
     shutil.copytree(REPO / "_pillar", f"{factory.config['extension_modules']}/pillar")
     factory.cloud = Cloud(root, pillar_root, CONTROLLERS, PRIMARY)
     factory.cloud.write_pillar({"datera": {"backends": {}}})
