@@ -42,8 +42,8 @@ def _cluster_drift(states):
     for state in states.values():
         if not isinstance(state, dict) or state.get("result") is True and not state.get("changes"):
             continue
-        kind = "pacemaker" if state.get("__id__", "").startswith("datera-pacemaker") else None
-        kind = kind or "volume types"
+        sls = str(state.get("__sls__", ""))
+        kind = "pacemaker" if sls.startswith("datera.pacemaker") else "volume types"
         if state.get("result") is False:
             kind = "error"
         found.setdefault(kind, {})[str(state.get("name"))] = state.get("comment")

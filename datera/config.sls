@@ -1,11 +1,10 @@
 {#- cinder.conf: the Datera backend sections, enabled_backends, the shared host, written
-    only after the pre-flight passed; when it changed and cinder-volume runs on this node,
-    a restart through Pacemaker. #}
+    only after the pre-flight passed. pacemaker/restart.sls restarts cinder-volume when
+    this file's state changed. #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import mapdata as datera with context %}
 include:
   - {{ tplroot }}.preflight
-  - {{ tplroot }}.pacemaker.restart
 
 datera-config-cinder-conf-managed:
   datera_conf.managed:

@@ -1,6 +1,11 @@
-{#- The other controllers: what every controller gets; the Pacemaker resource is only
-    checked (and waited for) here, never created. #}
+{#- Every controller, primary or not, in order: checks, package, iSCSI, the OCF agent
+    (when pillar picks one), cinder.conf (restarting cinder-volume through Pacemaker when
+    it changed and cinder-volume runs here). #}
 {%- set tplroot = tpldir.split('/')[0] %}
 include:
-  - {{ tplroot }}
-  - {{ tplroot }}.pacemaker.exists
+  - {{ tplroot }}.preflight
+  - {{ tplroot }}.package
+  - {{ tplroot }}.iscsi
+  - {{ tplroot }}.pacemaker.agent
+  - {{ tplroot }}.config
+  - {{ tplroot }}.pacemaker.restart

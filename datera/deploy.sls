@@ -49,7 +49,9 @@ datera-deploy-primary-config:
   salt.state:
     - tgt: {{ primary | yaml_dquote }}
     - tgt_type: compound
-    - sls: {{ tplroot }}.config
+    - sls:
+      - {{ tplroot }}.config
+      - {{ tplroot }}.pacemaker.restart
     - pillar: {{ preflight_passed | json }}
     - require:
       - salt: datera-deploy-agent
@@ -63,13 +65,13 @@ datera-deploy-primary:
     - require:
       - salt: datera-deploy-primary-config
 
-{#- One job per controller: controller.sls holds cinder.conf (with its restart) and the
+{#- One job per controller: secondary.sls holds cinder.conf (with its restart) and the
     check that the primitive exists. #}
 datera-deploy-controllers:
   salt.state:
     - tgt: {{ others | yaml_dquote }}
     - tgt_type: compound
-    - sls: {{ tplroot }}.controller
+    - sls: {{ tplroot }}.secondary
     - pillar: {{ preflight_passed | json }}
     - expect_minions: false
     - require:

@@ -1,8 +1,17 @@
-{#- Everything a controller needs, in order: checks, package, iSCSI, the OCF agent (when
-    pillar picks one), cinder.conf. #}
+{#- ``state.apply datera``: what this node's datera:role asks for -- the primary
+    controller (primary.sls), another controller (secondary.sls) or a compute node
+    (compute.sls); a node without a role gets nothing. The orchestration (deploy.sls)
+    applies the same files in order across the cloud. #}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import mapdata as datera with context %}
+{%- set by_role = {'primary-controller': 'primary', 'controller': 'secondary', 'compute': 'compute'} %}
+
+{%- if datera.role in by_role %}
 include:
-  - .preflight
-  - .package
-  - .iscsi
-  - .pacemaker.agent
-  - .config
+  - {{ tplroot }}.{{ by_role[datera.role] }}
+{%- else %}
+
+datera-no-role:
+  test.succeed_without_changes:
+    - name: this node has no datera:role (primary-controller, controller or compute)
+{%- endif %}

@@ -4,6 +4,8 @@
     run restarts nothing (it reads its file when it starts there). #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import mapdata as datera with context %}
+include:
+  - {{ tplroot }}.config
 {%- set pcmk = datera.pacemaker %}
 
 {%- if pcmk.manage and pcmk.ensure == 'present' %}
@@ -14,5 +16,5 @@ datera-pacemaker-cinder-volume-restarted:
     - unless_started_after: {{ datera.cinder.conf_file | yaml_dquote }}
     - cib_file: {{ pcmk.cib_file | yaml_dquote }}
     - onchanges:
-      - datera_conf: datera-config-cinder-conf-managed
+      - sls: {{ tplroot }}.config
 {%- endif %}

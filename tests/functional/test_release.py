@@ -50,7 +50,13 @@ def test_a_master_serving_the_release_tag_finds_the_formula(tmp_path, salt_facto
     )
     with master.started():
         files = master.salt_run_cli(timeout=120).run("fileserver.file_list").data
-    for sls in ("datera/deploy.sls", "datera/init.sls", "datera/map.jinja", "_modules/datera.py"):
+    for sls in (
+        "datera/deploy.sls",
+        "datera/init.sls",
+        "datera/secondary.sls",
+        "datera/map.jinja",
+        "_modules/datera.py",
+    ):
         assert sls in files
 
 

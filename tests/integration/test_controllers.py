@@ -117,7 +117,7 @@ def test_what_salt_is_asked_to_do_on_a_real_controller(cloud, salt_cli):
     assert salt_cli.run("saltutil.sync_all", "refresh=True", minion_tgt="ctl2").returncode == 0
     overrides = {"datera": {"lookup": {"manage_packages": True, "manage_services": True}}}
     ret = salt_cli.run(
-        "state.show_sls", "datera.controller", f"pillar={overrides}", minion_tgt="ctl2"
+        "state.show_sls", "datera.secondary", f"pillar={overrides}", minion_tgt="ctl2"
     )
     assert ret.returncode == 0, ret.stdout
     states = {
