@@ -16,15 +16,13 @@ Concurrent changes: the CIB's ``admin_epoch``/``epoch`` is read before the resou
 and again just before writing; if it moved, the resource is read and compared again (once
 more at most), so a change someone else made in between is never overwritten blindly.
 
-Restarts: on a live cluster ``crm_resource --restart``. With a CIB file there is no cluster to
-restart anything, so the request is recorded in the CIB instead: the meta attribute
-``datera-restart-requests`` of the resource counts restart requests (one per call, written
-with ``crm_resource --meta --set-parameter``). Operator-owned meta attributes (that counter,
-``target-role``, ``is-managed``) are kept when the resource is replaced and ignored when it is
-compared, unless the caller sets them explicitly.
+Restarts: on a live cluster ``crm_resource --restart``. A CIB file has no cluster behind it,
+so nothing is restarted there (the restart states report what they decided). Operator-owned
+meta attributes (``target-role``, ``is-managed``) are kept when the resource is replaced and
+ignored when it is compared, unless the caller sets them explicitly.
 
 :depends: Pacemaker 2.x command-line tools (Debian/Ubuntu ``pacemaker-cli-utils``):
-    ``cibadmin``, ``crm_resource``, ``crm_mon``, ``crm_verify``, ``crm_simulate``
+    ``cibadmin``, ``crm_resource``, ``crm_mon``, ``crm_verify``
 """
 
 import difflib
@@ -32,7 +30,6 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 import time
 import xml.etree.ElementTree as ET
 
@@ -42,7 +39,7 @@ log = logging.getLogger(__name__)
 
 __virtualname__ = "datera_cib"
 
-TOOLS = ("cibadmin", "crm_resource", "crm_mon", "crm_verify", "crm_simulate")
+TOOLS = ("cibadmin", "crm_resource", "crm_mon", "crm_verify")
 DEFAULTS = {
     "resource_id": "p_cinder-volume",
     "agent": "systemd:cinder-volume",
@@ -56,9 +53,8 @@ DEFAULT_OPS = (
     {"name": "start", "interval": "0s", "timeout": "60s"},
     {"name": "stop", "interval": "0s", "timeout": "60s"},
 )
-RESTART_COUNTER = "datera-restart-requests"
-# meta attributes that operators (or this module's restart record) own: kept on replace
-PRESERVED_META = (RESTART_COUNTER, "target-role", "is-managed")
+# meta attributes that operators own: kept on replace
+PRESERVED_META = ("target-role", "is-managed")
 CONSTRAINT_TAGS = ("rsc_location", "rsc_colocation", "rsc_order", "rsc_ticket")
 OCF_ROOT = "/usr/lib/ocf"
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
@@ -479,7 +475,7 @@ def cluster_status(resource_id=None, cib_file=None):
     Where the resource runs, from ``crm_mon --one-shot --output-as=xml``.
 
     On a live cluster that is the cluster's view; with a CIB file it is the file's status
-    section (empty until ``simulate`` has written one). Returns
+    section (empty until something has written one). Returns
     ``{"resource", "exists", "role", "running_on": [node, ...], "nodes": {node: online},
     "fail_counts": {node: count}, "failed_actions": [text, ...]}`` -- the last two as
     ``crm_mon``'s *Migration Summary* and *Failed Resource Actions* show them.
@@ -582,12 +578,10 @@ def started_at(resource_id=None, node=None, cib_file=None):
 
 def restart(resource_id=None, cib_file=None, timeout=None):
     """
-    Restart the resource once through Pacemaker.
-
-    Live cluster: ``crm_resource --restart --resource <id>`` (waits up to ``timeout`` seconds,
-    pillar ``wait_timeout``). With a CIB file there is no cluster: the request is recorded by
-    incrementing the resource's meta attribute ``datera-restart-requests``. Raises if the
-    resource does not exist. Returns ``{"resource", "method", "restart_requests"}``.
+    Restart the resource once through Pacemaker: ``crm_resource --restart --resource <id>``
+    (waits up to ``timeout`` seconds, pillar ``wait_timeout``). A CIB file has no cluster
+    to restart anything: nothing runs. Raises if the resource does not exist. Returns
+    ``{"resource", "method"}``.
 
     CLI Example:
 
@@ -597,39 +591,13 @@ def restart(resource_id=None, cib_file=None, timeout=None):
     """
     cib_file = _cib(cib_file)
     rid = _rid(resource_id)
-    current = _current(rid, cib_file)
-    if current is None:
+    if _current(rid, cib_file) is None:
         raise CommandExecutionError(f"cannot restart {rid}: no such resource in the CIB")
-    if not cib_file:
-        timeout = int(_pick("wait_timeout", timeout))
-        _run(["crm_resource", "--restart", "--resource", rid, f"--timeout={timeout}s"], "")
-        return {"resource": rid, "method": "crm_resource --restart", "restart_requests": None}
-    count = restart_requests(rid, cib_file) + 1
-    _run(
-        [
-            "crm_resource", "--resource", rid, "--meta",
-            "--set-parameter", RESTART_COUNTER, "--parameter-value", str(count),
-        ],
-        cib_file,
-    )  # fmt: skip
-    return {"resource": rid, "method": f"CIB meta {RESTART_COUNTER}", "restart_requests": count}
-
-
-def restart_requests(resource_id=None, cib_file=None):
-    """
-    The restart requests recorded in a CIB file (meta ``datera-restart-requests``; 0 if none).
-
-    CLI Example:
-
-    .. code-block:: bash
-
-        salt 'ctl1' datera_cib.restart_requests cib_file=/tmp/cib.xml
-    """
-    current = _current(_rid(resource_id), _cib(cib_file))
-    if current is None:
-        return 0
-    nvpair = current.find(f"meta_attributes/nvpair[@name='{RESTART_COUNTER}']")
-    return 0 if nvpair is None else int(nvpair.get("value", 0))
+    if cib_file:
+        return {"resource": rid, "method": "none: a CIB file has no cluster to restart"}
+    timeout = int(_pick("wait_timeout", timeout))
+    _run(["crm_resource", "--restart", "--resource", rid, f"--timeout={timeout}s"], "")
+    return {"resource": rid, "method": "crm_resource --restart"}
 
 
 def wait_for_resource(resource_id=None, timeout=None, cib_file=None, running=False, interval=1):
@@ -680,55 +648,3 @@ def verify(cib_file=None):
     ret = _run(args, "", ok=range(256))
     text = "\n".join(part for part in (ret.get("stdout"), ret.get("stderr")) if part)
     return {"valid": ret["retcode"] == 0, "messages": [ln for ln in text.splitlines() if ln]}
-
-
-def simulate(cib_file=None, node_up=(), node_fail=(), quorum=True, save_to=None):
-    """
-    Run the scheduler on a CIB file with ``crm_simulate`` and keep the resulting status.
-
-    Brings ``node_up`` nodes online and fails ``node_fail`` ones, simulates the transition and
-    saves the result (``-O``) to ``save_to`` (default: the CIB file itself, so the offline
-    "cluster" moves on). A failed node's resource history is then cleared, as fencing or a
-    reboot would, so that it can come back clean. Returns the transition summary lines and
-    ``cluster_status`` of the saved file. Offline use and tests only.
-
-    CLI Example:
-
-    .. code-block:: bash
-
-        salt-call datera_cib.simulate cib_file=/tmp/cib.xml node_up='[ctl1, ctl2, ctl3]'
-    """
-    cib_file = _cib(cib_file)
-    if not cib_file:
-        raise SaltInvocationError("simulate works on a CIB file: give cib_file")
-    save_to = save_to or cib_file
-    fd, tmp = tempfile.mkstemp(prefix=".sim-", suffix=".xml", dir=os.path.dirname(save_to))
-    os.close(fd)
-    args = ["crm_simulate", "--xml-file", cib_file, "--simulate", "--save-output", tmp]
-    args += ["--quorum", "true" if quorum else "false"]
-    for node in node_up:
-        args += ["--node-up", node]
-    for node in node_fail:
-        args += ["--node-fail", node]
-    try:
-        out = _run(args, "")["stdout"]
-        for node in node_fail:
-            xpath = f"/cib/status/node_state[@uname='{node}']/lrm"
-            _run(["cibadmin", "--delete", "--xpath", xpath], tmp, ok=(0, RC_NO_SUCH_OBJECT))
-        os.replace(tmp, save_to)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return {"transition": _summary(out), "status": cluster_status(None, save_to)}
-
-
-def _summary(output):
-    lines, keep = [], False
-    for line in output.splitlines():
-        if line.startswith("Transition Summary"):
-            keep = True
-        elif keep and line and not line.startswith(" "):
-            break
-        elif keep and line.strip():
-            lines.append(line.strip().lstrip("* ").strip())
-    return lines

@@ -197,9 +197,9 @@ def restarted(
     """
     Restart the primitive ``name`` once through Pacemaker (use with ``onchanges``).
 
-    On a live cluster ``crm_resource --restart``; with a CIB file the request is recorded in
-    the resource's meta attribute ``datera-restart-requests``. Fails if ``name`` does not exist
-    (unless ``only_where_running``).
+    On a live cluster ``crm_resource --restart``; a CIB file has no cluster, so nothing is
+    restarted there and ``changes`` name the method ``none: ...``. Fails if ``name`` does
+    not exist (unless ``only_where_running``).
 
     name
         Resource id.
@@ -239,7 +239,5 @@ def restarted(
         ret.update(result=False, comment=str(err))
         return ret
     ret["changes"] = {"restarted": name, "method": done["method"]}
-    if done["restart_requests"] is not None:
-        ret["changes"]["restart_requests"] = done["restart_requests"]
     ret["comment"] = f"{name} restarted through Pacemaker ({done['method']})"
     return ret

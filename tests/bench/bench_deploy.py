@@ -81,11 +81,11 @@ def _one_rep(run_cli, cloud, sim, password):
     counter = sim.bench_connections
     cloud.reset()
     h.reset_api(sim, counter)
-    v0, r0 = h.cib_version(cloud.cib_file), h.restart_requests(cloud.cib_file)
+    v0 = h.cib_version(cloud.cib_file)
     first, t_first, c_first = h.orchestrate(run_cli, "datera.deploy")
     _check(first, "deploy", password)
     api_first = h.api_usage(sim, counter)
-    v1, r1 = h.cib_version(cloud.cib_file), h.restart_requests(cloud.cib_file)
+    v1 = h.cib_version(cloud.cib_file)
     writes_first = h.cib_writes(v0, v1)
     h.settle(cloud.cib_file, cloud.controllers)  # cinder-volume now runs on one controller
     v1 = h.cib_version(cloud.cib_file)
@@ -94,7 +94,7 @@ def _one_rep(run_cli, cloud, sim, password):
     again, t_again, c_again = h.orchestrate(run_cli, "datera.deploy")
     _check(again, "re-run", password)
     api_again = h.api_usage(sim, counter)
-    v2, r2 = h.cib_version(cloud.cib_file), h.restart_requests(cloud.cib_file)
+    v2 = h.cib_version(cloud.cib_file)
 
     floor, t_floor, c_floor = h.orchestrate(run_cli, "bench_floor.deploy")
     _check(floor, "floor", password)
@@ -106,7 +106,7 @@ def _one_rep(run_cli, cloud, sim, password):
             "changes": h.count_changes(first),
             "api": api_first,
             "cib_writes": writes_first,
-            "restarts": r1 - r0,
+            "restarts": len(h.restarted_on(first)),
             "steps": h.step_durations(first),
         },
         "rerun": {
@@ -116,7 +116,7 @@ def _one_rep(run_cli, cloud, sim, password):
             "api": api_again,
             "cib_writes": h.cib_writes(v1, v2),
             "cib_unchanged": v1 == v2,
-            "restarts": r2 - r1,
+            "restarts": len(h.restarted_on(again)),
             "steps": h.step_durations(again),
         },
         "floor": {

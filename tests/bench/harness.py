@@ -41,7 +41,6 @@ DRIVER_OPTIONS = {
 }
 LOGIN_PATHS = ("/v2.2/login", "/v2.1/login")
 WRITE_METHODS = ("POST", "PUT", "DELETE", "PATCH")
-RESTART_COUNTER = "datera-restart-requests"  # _modules/datera_cib.py: RESTART_COUNTER
 
 
 def backend_pillar(password, port, ca_bundle):
@@ -254,6 +253,11 @@ def steps(ret):
     return orchestration.steps(output(ret))
 
 
+def restarted_on(ret):
+    """The controllers that restarted cinder-volume through Pacemaker in this run."""
+    return orchestration.restarted_on(output(ret))
+
+
 def count_changes(ret):
     """Changed states per step, from the orchestration's JSON output."""
     data = output(ret)
@@ -284,12 +288,6 @@ def failed_steps(ret):
 def cib_version(cib_file):
     root = ET.parse(cib_file).getroot()
     return {k: int(root.get(k, 0)) for k in ("admin_epoch", "epoch", "num_updates")}
-
-
-def restart_requests(cib_file, resource="p_cinder-volume"):
-    xpath = f".//primitive[@id='{resource}']/meta_attributes/nvpair[@name='{RESTART_COUNTER}']"
-    pairs = ET.parse(cib_file).getroot().findall(xpath)
-    return int(pairs[0].get("value")) if pairs else 0
 
 
 def settle(cib_file, nodes):

@@ -18,6 +18,7 @@ from unittest.mock import patch
 import pytest
 from salt.exceptions import CommandExecutionError
 
+from tests.support import crm_simulate
 from tests.support.paths import REPO
 
 pytestmark = pytest.mark.skipif(
@@ -52,6 +53,13 @@ def _load(kind):
 
 cibmod = _load("modules")
 cibstate = _load("states")
+
+
+def simulate(cib, save_to=None, **nodes):
+    """Pacemaker's scheduler acts on the CIB file (tests/support/crm_simulate.py); returns
+    its transition summary and the resulting ``cluster_status``."""
+    transition = crm_simulate.simulate(cib, save_to=save_to, **nodes)
+    return {"transition": transition, "status": cibmod.cluster_status(RID, save_to or cib)}
 
 
 class Runner:
@@ -279,18 +287,18 @@ def test_cib_moving_twice_fails_without_writing(cib, runner):
 
 def test_started_on_one_node_fails_over_and_sticks(cib):
     present(cib)
-    first = cibmod.simulate(cib, node_up=NODES)
+    first = simulate(cib, node_up=NODES)
     assert len(first["status"]["running_on"]) == 1, first
     home = first["status"]["running_on"][0]
     assert any(line.startswith("Start") for line in first["transition"])
     assert cibmod.cluster_status(RID, cib)["running_on"] == [home]
 
-    failover = cibmod.simulate(cib, node_fail=[home])
+    failover = simulate(cib, node_fail=[home])
     running = failover["status"]["running_on"]
     assert len(running) == 1 and running[0] != home, failover
     assert failover["status"]["nodes"][home] is False
 
-    back = cibmod.simulate(cib, node_up=[home])
+    back = simulate(cib, node_up=[home])
     assert back["status"]["running_on"] == running, back  # stickiness: it stays
     assert back["transition"] == []
     # status changes are not configuration changes
@@ -300,7 +308,7 @@ def test_started_on_one_node_fails_over_and_sticks(cib):
 def test_crm_simulate_output_file(cib, tmp_path):
     present(cib)
     out = tmp_path / "after.xml"
-    res = cibmod.simulate(cib, node_up=NODES, save_to=str(out))
+    res = simulate(cib, node_up=NODES, save_to=str(out))
     assert len(res["status"]["running_on"]) == 1
     assert cibmod.cluster_status(RID, cib)["running_on"] == []  # the input is untouched
     assert cibmod.cluster_status(RID, str(out))["running_on"] == res["status"]["running_on"]
@@ -308,7 +316,7 @@ def test_crm_simulate_output_file(cib, tmp_path):
 
 def test_a_failed_monitor_shows_as_crm_mon_shows_it(cib):
     present(cib)
-    home = cibmod.simulate(cib, node_up=NODES)["status"]["running_on"][0]
+    home = simulate(cib, node_up=NODES)["status"]["running_on"][0]
     assert cibmod.cluster_status(RID, cib)["failed_actions"] == []
     # the monitor finds cinder-volume gone (as after a kill -9); Pacemaker recovers it
     pcmk(cib, "crm_simulate", "--simulate", "--quorum", "1", "--xml-file", cib,
@@ -323,18 +331,17 @@ def test_a_failed_monitor_shows_as_crm_mon_shows_it(cib):
 # --- restart ----------------------------------------------------------------------------------
 
 
-def test_restart_counted_once_per_call(cib, runner):
+def test_restart_on_a_cib_file_restarts_nothing_and_writes_nothing(cib, runner):
     present(cib)
-    for n in (1, 2, 3):
-        before = epoch(cib)
-        ret = cibstate.restarted(RID, cib_file=cib)
-        assert ret["result"] is True and ret["changes"]["restart_requests"] == n
-        assert cibmod.restart_requests(RID, cib) == n
-        assert epoch(cib) == (before[0], before[1] + 1)
-    # the record is neither a difference nor lost when the resource is updated
+    before, writes = epoch(cib), len(runner.writes())
+    ret = cibstate.restarted(RID, cib_file=cib)
+    assert ret["result"] is True
+    assert ret["changes"] == {
+        "restarted": RID,
+        "method": "none: a CIB file has no cluster to restart",
+    }
+    assert epoch(cib) == before and len(runner.writes()) == writes
     assert present(cib)["changes"] == {}
-    assert present(cib, params={"amqp_server_port": "5672"})["comment"] == f"{RID} updated"
-    assert cibmod.restart_requests(RID, cib) == 3
     assert cibmod.verify(cib)["valid"]
 
 
@@ -352,7 +359,7 @@ def test_restart_test_mode_and_missing(cib, runner):
 def test_started_at_reads_the_start_of_the_instance_on_a_node(cib, runner):
     present(cib)
     assert all(cibmod.started_at(RID, n, cib) is None for n in NODES)  # never started
-    (running_on,) = cibmod.simulate(cib, node_up=NODES)["status"]["running_on"]
+    (running_on,) = simulate(cib, node_up=NODES)["status"]["running_on"]
     started = cibmod.started_at(RID, running_on, cib)
     assert isinstance(started, int)
     assert [cibmod.started_at(RID, n, cib) for n in NODES if n != running_on] == [None, None]
@@ -370,7 +377,7 @@ def test_no_second_restart_where_the_instance_started_after_the_file(tmp_path):
         "datera_cib.cluster_status": lambda *a: {"exists": True, "running_on": ["ctl3"]},
         "datera_cib.node_name": lambda: "ctl3",
         "datera_cib.restart": lambda *a: restarts.append(a) or {
-            "method": "crm_resource --restart", "restart_requests": None},
+            "method": "crm_resource --restart"},
     }  # fmt: skip
     for started, expect_restart in ((written + 2, False), (written - 60, True), (None, True)):
         fake["datera_cib.started_at"] = lambda *a, s=started: s
@@ -397,18 +404,17 @@ def test_restart_only_where_running(cib, runner, node):
         stopped = cibstate.restarted(RID, cib_file=cib, only_where_running=True)
         assert stopped["changes"] == {} and "runs on no node" in stopped["comment"]
 
-        (running_on,) = cibmod.simulate(cib, node_up=NODES)["status"]["running_on"]
+        (running_on,) = simulate(cib, node_up=NODES)["status"]["running_on"]
         with patch.dict(cibstate.__opts__, {"test": True}):
             dry = cibstate.restarted(RID, cib_file=cib, only_where_running=True)
         ret = cibstate.restarted(RID, cib_file=cib, only_where_running=True)
     if node == running_on:
         assert dry["result"] is None and dry["changes"] == {"restarted": RID}
-        assert ret["result"] is True and ret["changes"]["restart_requests"] == 1
+        assert ret["result"] is True and ret["changes"]["restarted"] == RID
     else:
         assert dry["result"] is True and dry["changes"] == {}
         assert ret["result"] is True and ret["changes"] == {}
         assert f"runs on {running_on}, not on this node ({node})" in ret["comment"]
-        assert cibmod.restart_requests(RID, cib) == 0
 
 
 # --- non-primary controllers: exists / wait ---------------------------------------------------
@@ -465,7 +471,7 @@ def test_real_loader_and_cmd_run_all(cib, states, modules):
     assert ret.result is True and ret.changes["diff"], ret.comment
     again = states.datera_cib.resource_present(RID, agent="systemd:cinder-volume", cib_file=cib)
     assert again.result is True and not again.changes
-    assert states.datera_cib.restarted(RID, cib_file=cib).changes["restart_requests"] == 1
+    assert states.datera_cib.restarted(RID, cib_file=cib).changes["restarted"] == RID
     assert modules.datera_cib.verify(cib_file=cib)["valid"]
     assert len(primitives(cib)) == 1
 

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from tests.live.bed import DRIVER_READY, NODES
-from tests.support import secrets
+from tests.support import orchestration, secrets
 from tests.support.paths import REPO
 
 pytestmark = pytest.mark.live
@@ -41,16 +41,9 @@ def steps(ret):
 
 
 def restarted_on(ret):
-    """The controllers whose config step restarted cinder-volume through Pacemaker."""
-    found = []
-    for step in ("datera-deploy-primary-config", "datera-deploy-controllers"):
-        for minion_id, states in (steps(ret)[step]["changes"].get("ret") or {}).items():
-            if any(
-                s["__id__"] == "datera-pacemaker-cinder-volume-restarted" and s["changes"]
-                for s in states.values()
-            ):
-                found.append(minion_id)
-    return found
+    """The controllers that restarted cinder-volume through Pacemaker in this run."""
+    data = ret.data if isinstance(ret.data, dict) else json.loads(ret.stdout)
+    return orchestration.restarted_on(data)
 
 
 def the_instance(live):

@@ -73,3 +73,18 @@ def failed_steps(data):
         for step in in_order(data)
         if step.get("result") is False
     }
+
+
+def restarted_on(data):
+    """The minions whose ``datera_cib.restarted`` state restarted cinder-volume (reported a
+    change), in any step: the evidence of "at most one restart per orchestration"."""
+    return sorted(
+        minion
+        for step in in_order(data)
+        for minion, states in minion_states(step).items()
+        if any(
+            s.get("__id__") == "datera-pacemaker-cinder-volume-restarted" and s.get("changes")
+            for s in states.values()
+            if isinstance(s, dict)
+        )
+    )

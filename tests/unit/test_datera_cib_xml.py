@@ -99,13 +99,13 @@ def test_layout_and_order_are_not_differences():
 def test_operator_meta_is_ignored_and_carried_over():
     current = parse(cibmod.render_primitive("p", params={"a": "1"}))
     meta = current.find("meta_attributes")
-    for name, value in (("target-role", "Stopped"), ("datera-restart-requests", "4")):
+    for name, value in (("target-role", "Stopped"), ("is-managed", "false")):
         ET.SubElement(meta, "nvpair", {"id": f"p-m-{name}", "name": name, "value": value})
     desired = _desired()
     assert cibmod._unified(current, desired, "p") == ""
     merged = cibmod._carry_over(current, desired)
     names = {nv.get("name") for nv in merged.iterfind("meta_attributes/nvpair")}
-    assert names == {"resource-stickiness", "target-role", "datera-restart-requests"}
+    assert names == {"resource-stickiness", "target-role", "is-managed"}
     # unless the caller sets it: then it is compared and written
     wanted = _desired(meta={"target-role": "Started"})
     assert "target-role" in cibmod._unified(current, wanted, "p")
