@@ -600,6 +600,34 @@ def restart(resource_id=None, cib_file=None, timeout=None):
     return {"resource": rid, "method": "crm_resource --restart"}
 
 
+def reprobe(resource_id=None, node=None, cib_file=None):
+    """
+    Make Pacemaker look again at the resource on ``node`` (default: this node):
+    ``crm_resource --refresh --resource <id> --node <node>`` forgets the resource's history
+    there, failures included, and probes it afresh. Needed where the OCF agent was installed
+    after the resource existed: the first probe found no agent ("not installed") and kept
+    the resource off that node. A CIB file has no cluster to probe: nothing runs. Raises if
+    the resource does not exist. Returns ``{"resource", "node", "method"}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'ctl2' datera_cib.reprobe p_cinder-volume
+    """
+    cib_file = _cib(cib_file)
+    rid = _rid(resource_id)
+    node = node or node_name()
+    if not _ID.match(str(node)):
+        raise SaltInvocationError(f"node name {node!r}: letters, digits, '_', '.', '-' only")
+    if _current(rid, cib_file) is None:
+        raise CommandExecutionError(f"cannot reprobe {rid}: no such resource in the CIB")
+    if cib_file:
+        return {"resource": rid, "node": node, "method": "none: a CIB file has no cluster"}
+    _run(["crm_resource", "--refresh", "--resource", rid, "--node", node], "")
+    return {"resource": rid, "node": node, "method": "crm_resource --refresh"}
+
+
 def wait_for_resource(resource_id=None, timeout=None, cib_file=None, running=False, interval=1):
     """
     Wait (bounded) until the resource exists in the CIB -- and, with ``running``, until it

@@ -1,5 +1,6 @@
 """
-States for Datera clusters: ``datera.healthy`` checks a cluster before anything changes.
+States for Datera clusters: ``datera.healthy`` checks a cluster before anything changes;
+``datera.preflight`` runs every check the formula makes before it changes a node.
 
 .. versionadded:: 0.1.0
 
@@ -10,6 +11,10 @@ States for Datera clusters: ``datera.healthy`` checks a cluster before anything 
         - backend: datera
         - min_free_gib: 100
         - min_free_percent: 10
+
+    datera-preflight:
+      datera.preflight:
+        - name: pillar, cinder's driver, the Datera clusters
 
 :depends: the ``datera`` execution module
 """
@@ -87,4 +92,58 @@ def healthy(name, backend=None, min_free_gib=0, min_free_percent=0):
     comment += [f"Unhealthy: {problem}" for problem in problems]
     ret["result"] = not problems
     ret["comment"] = "\n".join(comment)
+    return ret
+
+
+CONTROLLER_ROLES = ("primary-controller", "controller")
+
+
+def _driver_problem(cinder):
+    """Why cinder's Datera driver cannot be imported here, or None (not checked: None)."""
+    if not cinder.get("check_driver"):
+        return None
+    try:
+        found = __salt__["datera_cinder.driver_check"](cinder.get("python") or None)
+    except CommandExecutionError as err:
+        return str(err)
+    log.debug("pre-flight: %s imports with %s", found["driver"], found["python"])
+    return None
+
+
+def preflight(name):
+    """
+    Everything checked before the formula changes anything on this node: the ``datera``
+    pillar is valid (each bad key named); on a controller, cinder's Datera driver imports
+    (``datera:cinder:check_driver``) and every present Datera backend answers, with the
+    configured credentials, as ``healthy`` checks it. Only reads: the same in ``test=True``.
+    Needs no rendering of the formula's map, so it runs in the job that first syncs the
+    formula's modules to a node.
+
+    In the orchestration the later steps pass ``datera_orchestration:preflight_passed``: the
+    checks ran in its first step, on every node, and are not repeated.
+
+    name
+        State ID (free text).
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    try:
+        settings = __salt__["datera_pillar.settings"]()
+    except (CommandExecutionError, SaltInvocationError) as err:
+        ret.update(result=False, comment=str(err))
+        return ret
+    role = settings.get("role")
+    lines = [f"datera pillar is valid (role {role}, release {settings.get('release')})"]
+    if __salt__["pillar.get"]("datera_orchestration:preflight_passed", False):
+        lines.append("the other checks passed in this orchestration's first step")
+    elif role in CONTROLLER_ROLES:
+        problem = _driver_problem(settings["cinder"])
+        if problem:
+            ret["result"] = False
+            lines.append(problem)
+        for backend, wanted in settings["backends"].items():
+            if wanted.get("ensure", "present") == "present":
+                health = healthy(f"{name}-{backend}", backend=backend)
+                ret["result"] = ret["result"] and health["result"]
+                lines.append(health["comment"])
+    ret["comment"] = "\n".join(lines)
     return ret

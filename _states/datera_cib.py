@@ -26,6 +26,13 @@ States: the cinder-volume Pacemaker primitive (through the ``datera_cib`` execut
         - onchanges:
           - datera_conf: cinder-conf
 
+    # a node that got the OCF agent after the resource existed: probe it again there
+    p_cinder-volume-reprobed:
+      datera_cib.reprobed:
+        - name: p_cinder-volume
+        - onchanges:
+          - file: ocf-agent
+
 Every state takes ``cib_file``: empty for the live cluster, a path to work on a CIB file.
 """
 
@@ -240,4 +247,35 @@ def restarted(
         return ret
     ret["changes"] = {"restarted": name, "method": done["method"]}
     ret["comment"] = f"{name} restarted through Pacemaker ({done['method']})"
+    return ret
+
+
+def reprobed(name, cib_file=None):
+    """
+    Pacemaker probes the primitive ``name`` on this node again (use with ``onchanges`` on
+    the OCF agent's file): where the agent arrived after the resource existed, the first
+    probe answered "not installed" and kept cinder-volume off this node. Nothing to do
+    while the resource does not exist (its first probe finds the agent).
+
+    name
+        Resource id.
+    cib_file
+        A CIB file instead of the live cluster (nothing is probed there).
+    """
+    ret = _ret(name)
+    try:
+        if not __salt__["datera_cib.exists"](name, cib_file):
+            ret["comment"] = f"{name} does not exist yet: its first probe finds the agent"
+            return ret
+        if __opts__["test"]:
+            ret.update(result=None, changes={"reprobed": name})
+            ret["comment"] = f"{name} would be probed again on this node"
+            return ret
+        here = __salt__["datera_cib.node_name"]()
+        done = __salt__["datera_cib.reprobe"](name, here, cib_file)
+    except ERRORS as err:
+        ret.update(result=False, comment=str(err))
+        return ret
+    ret["changes"] = {"reprobed": name, "node": done["node"], "method": done["method"]}
+    ret["comment"] = f"{name} probed again on {done['node']} ({done['method']})"
     return ret

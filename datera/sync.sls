@@ -3,13 +3,17 @@
     added, updated or removed, and the minion reloads its modules only then: a re-run that
     has nothing to sync reports no change and reloads nothing. The orchestration's refresh
     step includes it on every node with a datera:role (even in a dry run, as Salt's own
-    highstate syncs, so the dry run renders with the current modules). #}
+    highstate syncs, so the dry run renders with the current modules). From saltenv base
+    (no top-file lookup). reload_modules: the same job's later states (the pre-flight)
+    use what was just synced -- on a new node, modules it never had. #}
 {%- set kinds = ('modules', 'states', 'utils') %}
 {%- for kind in kinds %}
 
 datera-sync-{{ kind }}:
   saltutil.sync_{{ kind }}:
+    - saltenv: base
     - refresh: false
+    - reload_modules: true
 {%- endfor %}
 
 datera-sync-reload-modules:

@@ -14,6 +14,16 @@ datera-pacemaker-agent-ocf-script:
     - user: root
     - group: root
     - makedirs: true
+
+{#- Arrived after the resource existed (a controller joins, or phase 3 of the
+    orchestration): Pacemaker's first probe here found no agent and keeps cinder-volume
+    off this node until it probes again. #}
+datera-pacemaker-agent-reprobed:
+  datera_cib.reprobed:
+    - name: {{ pcmk.resource_id }}
+    - cib_file: {{ pcmk.cib_file | yaml_dquote }}
+    - onchanges:
+      - file: datera-pacemaker-agent-ocf-script
 {%- else %}
 datera-pacemaker-agent-not-needed:
   test.succeed_without_changes:

@@ -59,6 +59,6 @@ def test_demo_deploys_shows_and_converges(work):
 def test_a_failing_deploy_exits_non_zero_and_says_why():
     status, report = demo("--wrong-password")
     assert status == 1, report
-    assert "FAILED" in report and "step datera-deploy-preflight failed" in report
+    assert "FAILED" in report and "step datera-deploy-prepare failed" in report
     assert report.count("login as 'admin' refused") == 3  # every controller, named
     assert "[datera]" not in report and "re-run" not in report

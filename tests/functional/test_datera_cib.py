@@ -40,6 +40,7 @@ EXPORTED = (
     "wait_for_resource",
     "cluster_status",
     "started_at",
+    "reprobe",
 )
 
 
@@ -483,3 +484,22 @@ def test_real_loader_takes_settings_from_pillar(cib, loaders, set_pillar):
     assert nvpairs(cib, "instance_attributes") == {"amqp_server_port": "5673"}
     assert loaders.modules.datera_cib.exists() is True
     assert loaders.states.datera_cib.resource_exists(RID, wait_timeout=1).result is True
+
+
+# --- reprobe: the OCF agent arrived after the resource existed ---------------------------------
+
+
+def test_reprobed_only_once_the_resource_exists(cib, runner):
+    gone = cibstate.reprobed(RID, cib_file=cib)
+    assert gone["result"] is True and gone["changes"] == {}
+    assert "does not exist yet" in gone["comment"]
+    present(cib)
+    with patch.dict(cibstate.__opts__, {"test": True}):
+        dry = cibstate.reprobed(RID, cib_file=cib)
+    assert dry["result"] is None and dry["changes"] == {"reprobed": RID}
+    before, writes = epoch(cib), len(runner.writes())
+    with patch.dict(cibstate.__salt__, {"datera_cib.node_name": lambda: "ctl2"}):
+        ret = cibstate.reprobed(RID, cib_file=cib)
+    assert ret["result"] is True and ret["changes"]["node"] == "ctl2"
+    assert ret["changes"]["method"] == "none: a CIB file has no cluster"
+    assert epoch(cib) == before and len(runner.writes()) == writes

@@ -31,7 +31,7 @@ def test_add_change_remove_backends(cloud, salt_run_cli):
     ret = deploy(
         cloud, salt_run_cli, {"datera": backend(net.ip(11)), "datera2": backend(net.ip(20))}
     )
-    changes = orchestration_steps(ret)["datera-deploy-primary-config"]["changes"]["ret"]["ctl1"]
+    changes = orchestration_steps(ret)["datera-deploy-primary"]["changes"]["ret"]["ctl1"]
     (conf_state,) = [s for s in changes.values() if s["__id__"].startswith("datera-config")]
     assert set(conf_state["changes"]) == {"datera", "diff"}
     assert conf_state["changes"]["datera"] == {"san_ip": {"old": net.ip(10), "new": net.ip(11)}}

@@ -31,16 +31,17 @@ def initiator(cloud, minion_id):
     return cloud.initiator_file(minion_id).read_text().split("InitiatorName=")[1].strip()
 
 
-def test_computes_get_an_initiator_name_after_the_controllers(cloud, roles, salt_run_cli):
+def test_computes_get_an_initiator_name_after_the_primary(cloud, roles, salt_run_cli):
     cloud.initiator_file("cmp1").unlink(missing_ok=True)
     cloud.write_pillar(datera_pillar(), roles=roles)
     ret = orchestrate(salt_run_cli)
     assert ret.returncode == 0, ret.stdout
     steps = orchestration_steps(ret)
-    assert set(steps["datera-deploy-computes"]["changes"]["ret"]) == {"cmp1"}
+    # the computes are configured with the other controllers, after the primary
+    assert "cmp1" in steps["datera-deploy-others"]["changes"]["ret"]
+    assert "cmp1" not in steps["datera-deploy-primary"]["changes"].get("ret", {})
     assert (
-        steps["datera-deploy-computes"]["__run_num__"]
-        > steps["datera-deploy-controllers"]["__run_num__"]
+        steps["datera-deploy-others"]["__run_num__"] > steps["datera-deploy-primary"]["__run_num__"]
     )
     names = {m: initiator(cloud, m) for m in ("ctl1", "ctl2", "ctl3", "cmp1")}
     assert all(n.startswith("iqn.1993-08.org.debian:01:") for n in names.values())
@@ -48,7 +49,7 @@ def test_computes_get_an_initiator_name_after_the_controllers(cloud, roles, salt
 
     again = orchestrate(salt_run_cli)
     assert again.returncode == 0
-    assert orchestration_steps(again)["datera-deploy-computes"]["changes"] == {}
+    assert orchestration_steps(again)["datera-deploy-others"]["changes"] == {}
     assert initiator(cloud, "cmp1") == names["cmp1"]
 
 

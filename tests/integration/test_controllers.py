@@ -58,8 +58,8 @@ def test_a_controller_joins_then_the_primary_leaves(cloud, fourth, salt_run_cli)
     joined = orchestrate(salt_run_cli)
     assert joined.returncode == 0, joined.stdout
     # only the new controller's file changes (a step's "ret" lists the minions it changed)
-    assert minions_of(joined, "datera-deploy-controllers") == {NEW}
-    assert "ctl2" in orchestration_steps(joined)["datera-deploy-controllers"]["comment"]
+    assert minions_of(joined, "datera-deploy-others") == {NEW}
+    assert "ctl2" in orchestration_steps(joined)["datera-deploy-others"]["comment"]
     assert stanza(cloud.conf_file(NEW)) == stanza(cloud.conf_file("ctl1"))  # same host too
     assert "enabled_backends = lvm,datera\n" in cloud.conf_file(NEW).read_text()
     assert {m: cloud.conf_file(m).stat().st_mtime_ns for m in others} == others
@@ -84,10 +84,10 @@ def test_a_controller_joins_then_the_primary_leaves(cloud, fourth, salt_run_cli)
     assert minions_of(left, "datera-deploy-primary") == {"ctl2"}
     # ctl1 is no longer targeted: no step names it (but the pillar refresh, on every minion)
     for step_id, step in orchestration_steps(left).items():
-        if step_id != "datera-deploy-refresh":
+        if step_id != "datera-deploy-prepare":
             assert "ctl1" not in minions_of_step(step) and "ctl1" not in step["comment"]
     # the refresh job syncs the formula's modules only where the (fresh) pillar names a role
-    refreshed = orchestration_steps(left)["datera-deploy-refresh"]["changes"]["ret"]
+    refreshed = orchestration_steps(left)["datera-deploy-prepare"]["changes"]["ret"]
     assert {s["__id__"] for s in refreshed["ctl1"].values()} == {"datera-refresh-pillar"}
     assert "datera-sync-modules" in {s["__id__"] for s in refreshed["ctl2"].values()}
     assert primitives(cloud) == ["p_cinder-volume"]

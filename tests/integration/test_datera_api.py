@@ -87,13 +87,13 @@ def test_wrong_password_stops_the_deploy_before_any_change(api, cloud, salt_run_
     before = snapshot(cloud)
     ret = orchestrate(salt_run_cli)
     assert ret.returncode != 0
-    preflight = orchestration_steps(ret)["datera-deploy-preflight"]
+    preflight = orchestration_steps(ret)["datera-deploy-prepare"]
     assert preflight["result"] is False
     assert (
         "login as 'admin' refused" in ret.stdout and "check san_login / san_password" in ret.stdout
     )
-    assert "datera-deploy-primary-config" not in orchestration_steps(ret) or (
-        orchestration_steps(ret)["datera-deploy-primary-config"]["result"] is False
+    assert "datera-deploy-primary" not in orchestration_steps(ret) or (
+        orchestration_steps(ret)["datera-deploy-primary"]["result"] is False
     )
     assert snapshot(cloud) == before
     assert secrets.API not in ret.stdout
@@ -104,7 +104,7 @@ def test_unreachable_vip_stops_the_deploy_naming_it(api, cloud, salt_run_cli):
     before = snapshot(cloud)
     ret = orchestrate(salt_run_cli)
     assert ret.returncode != 0
-    assert orchestration_steps(ret)["datera-deploy-preflight"]["result"] is False
+    assert orchestration_steps(ret)["datera-deploy-prepare"]["result"] is False
     assert f"{net.ip(99)}:7718" in ret.stdout and "cannot connect" in ret.stdout
     assert "Connection refused" in ret.stdout
     assert snapshot(cloud) == before
@@ -129,7 +129,7 @@ def test_verification_turned_off_works_and_warns(api, cloud, salt_run_cli, salt_
     # the pre-flight state says so on every run (the orchestration lists changed states only)
     preflight = salt_cli.run("state.apply", "datera.preflight", minion_tgt="ctl1")
     assert preflight.returncode == 0, preflight.stdout
-    (healthy,) = [s for s in preflight.data.values() if s["__id__"].endswith("-healthy")]
+    (healthy,) = [s for s in preflight.data.values() if s["__id__"] == "datera-preflight"]
     assert "TLS NOT VERIFIED (verify: false)" in healthy["comment"]
     assert "WARNING: TLS certificate verification is OFF (verify: false)" in healthy["comment"]
     system = call(salt_cli, "datera.system")
@@ -196,7 +196,7 @@ def test_credential_rotation_is_verified_before_it_is_written(api, cloud, salt_r
     before = snapshot(cloud)
     typo = orchestrate(salt_run_cli)
     assert typo.returncode != 0
-    assert orchestration_steps(typo)["datera-deploy-preflight"]["result"] is False
+    assert orchestration_steps(typo)["datera-deploy-prepare"]["result"] is False
     assert snapshot(cloud) == before and restarted_on(typo) == []
 
     # the password changed on the array, then in pillar: every controller, one restart
@@ -220,7 +220,7 @@ def test_by_hand_apply_writes_nothing_when_the_preflight_fails(api, cloud, salt_
     ret = salt_cli.run("state.apply", "datera.config", minion_tgt="ctl1")
     assert ret.returncode != 0
     states = {s["__id__"]: s for s in ret.data.values()}
-    assert states["datera-preflight-cluster-datera-healthy"]["result"] is False
+    assert states["datera-preflight"]["result"] is False
     conf_state = states["datera-config-cinder-conf-managed"]
     assert conf_state["result"] is False and "requisite failed" in conf_state["comment"]
     assert snapshot(cloud) == before

@@ -63,7 +63,7 @@ def test_deploy_writes_same_stanza_everywhere_and_converges(fresh, salt_run_cli)
     state_steps = [
         step
         for step in steps
-        if step != "datera-deploy-refresh"  # reloading pillar is the one reported action
+        if step != "datera-deploy-prepare"  # reloading pillar is the one reported action
     ]
     assert {step: steps[step]["changes"] for step in state_steps} == {s: {} for s in state_steps}
     assert {m: fresh.conf_file(m).stat().st_mtime_ns for m in fresh.controllers} == mtimes
@@ -96,6 +96,23 @@ def test_sync_changes_and_reloads_only_when_a_file_was_synced(cloud, salt_cli):
     assert "onchanges" in again["datera-sync-reload-modules"]["comment"]  # not run: nothing synced
 
 
+def test_a_node_that_never_had_the_modules_deploys_in_one_run(fresh, salt_cli, salt_run_cli):
+    """A new controller: the first phase syncs the formula's modules and, in the same job,
+    runs the pre-flight with them (the sync reloads the job's modules)."""
+    extmods = pathlib.Path(salt_cli.run("config.get", "extension_modules", minion_tgt="ctl3").data)
+    for kind in ("modules", "states", "utils"):
+        for path in (extmods / kind).glob("datera*.py"):
+            path.unlink()
+    ret = orchestrate(salt_run_cli)
+    assert ret.returncode == 0, ret.stdout
+    prepared = orchestration_steps(ret)["datera-deploy-prepare"]["changes"]["ret"]["ctl3"]
+    by_state = {s["__id__"]: s for s in prepared.values()}
+    assert by_state["datera-sync-modules"]["changes"]
+    assert by_state["datera-preflight"]["result"] is True
+    assert "Datera cluster" in by_state["datera-preflight"]["comment"]
+    assert "[datera]\n" in fresh.conf_file("ctl3").read_text()
+
+
 def orchestration_steps(ret):
     """The orchestration's step returns, keyed by state id."""
     data = ret.data.get("data", ret.data)
@@ -108,9 +125,9 @@ def test_primary_runs_before_the_others(fresh, salt_run_cli):
     assert ret.returncode == 0, ret.stdout
     steps = orchestration_steps(ret)
     order = sorted(steps, key=lambda step: steps[step]["__run_num__"])
-    assert order.index("datera-deploy-primary") < order.index("datera-deploy-controllers")
-    assert set(steps["datera-deploy-primary-config"]["changes"]["ret"]) == {"ctl1"}
-    assert set(steps["datera-deploy-controllers"]["changes"]["ret"]) == {"ctl2", "ctl3"}
+    assert order.index("datera-deploy-primary") < order.index("datera-deploy-others")
+    assert set(steps["datera-deploy-primary"]["changes"]["ret"]) == {"ctl1"}
+    assert set(steps["datera-deploy-others"]["changes"]["ret"]) == {"ctl2", "ctl3"}
     primary_written = fresh.conf_file("ctl1").stat().st_mtime_ns
     assert all(fresh.conf_file(m).stat().st_mtime_ns > primary_written for m in ("ctl2", "ctl3"))
 
@@ -124,10 +141,10 @@ def test_failing_primary_leaves_the_others_untouched(fresh, salt_run_cli):
     ret = orchestrate(salt_run_cli)
     assert ret.returncode != 0
     steps = orchestration_steps(ret)
-    assert steps["datera-deploy-primary-config"]["result"] is False
-    assert "does not exist" in str(steps["datera-deploy-primary-config"]["changes"])
-    assert steps["datera-deploy-controllers"]["result"] is False
-    assert "requisite failed" in steps["datera-deploy-controllers"]["comment"]
+    assert steps["datera-deploy-primary"]["result"] is False
+    assert "does not exist" in str(steps["datera-deploy-primary"]["changes"])
+    assert steps["datera-deploy-others"]["result"] is False
+    assert "requisite failed" in steps["datera-deploy-others"]["comment"]
     assert {m: fresh.conf_file(m).read_bytes() for m in ("ctl2", "ctl3")} == before
 
 
@@ -140,7 +157,7 @@ def test_invalid_pillar_stops_before_any_change(fresh, salt_run_cli):
     assert "datera:backends:datera:replica_count: must be between 1 and 5" in ret.stdout
     assert "datera:backends:datera:san_ip" in ret.stdout
     steps = orchestration_steps(ret)
-    assert steps["datera-deploy-preflight"]["result"] is False
+    assert steps["datera-deploy-prepare"]["result"] is False
     assert {m: fresh.conf_file(m).read_bytes() for m in fresh.controllers} == before
     assert fresh.cib_file.read_bytes() == cib_before
 
@@ -187,7 +204,7 @@ def test_driver_that_cannot_load_stops_the_deploy_before_any_change(fresh, salt_
     before = {m: fresh.conf_file(m).read_bytes() for m in fresh.controllers}
     ret = orchestrate(salt_run_cli)
     assert ret.returncode != 0
-    preflight = orchestration_steps(ret)["datera-deploy-preflight"]
+    preflight = orchestration_steps(ret)["datera-deploy-prepare"]
     assert preflight["result"] is False and "ctl2" in preflight["comment"]
     assert "collections.abc.Mapping" in ret.stdout
     assert {m: fresh.conf_file(m).read_bytes() for m in fresh.controllers} == before
@@ -200,7 +217,7 @@ def test_one_failing_controller_does_not_stop_the_others(fresh, salt_run_cli):
     ctl3_dir.rmdir()
     ret = orchestrate(salt_run_cli)
     assert ret.returncode != 0
-    step = orchestration_steps(ret)["datera-deploy-controllers"]
+    step = orchestration_steps(ret)["datera-deploy-others"]
     assert step["result"] is False and "ctl3" in step["comment"] and "ctl2" not in step["comment"]
     for minion_id in ("ctl1", "ctl2"):
         assert "[datera]\n" in fresh.conf_file(minion_id).read_text()

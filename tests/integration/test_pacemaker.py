@@ -83,7 +83,7 @@ def test_one_primitive_created_by_the_primary_restarts_only_on_change(cloud, sal
         for s in primary.values()
     )
     for minion_id in ("ctl2", "ctl3"):
-        states = steps["datera-deploy-controllers"]["changes"].get("ret", {}).get(minion_id, {})
+        states = steps["datera-deploy-others"]["changes"].get("ret", {}).get(minion_id, {})
         assert not any(
             s["__id__"].startswith("datera-pacemaker-resource-present") for s in states.values()
         )

@@ -49,7 +49,7 @@ def test_volume_types_created_once_from_the_primary(cloud, salt_run_cli, opensta
         )
         == 2
     )
-    controllers = steps["datera-deploy-controllers"]["changes"].get("ret", {})
+    controllers = steps["datera-deploy-others"]["changes"].get("ret", {})
     assert not any(
         s["__id__"].startswith("datera-volume-types")
         for states in controllers.values()

@@ -57,10 +57,10 @@ def test_each_step_is_seen_as_it_happens(cloud, master, salt_run_cli):
         if data.get("fun") == "state.sls"
     ]
     sls_by_node = {(node, sls) for node, sls, _ in steps}
-    assert {("ctl1", "datera.primary"), ("ctl2", "datera.secondary")} <= sls_by_node
-    assert {("ctl3", "datera.preflight"), ("ctl1", "datera.refresh")} <= sls_by_node
+    assert {("ctl1", "datera.primary"), ("ctl2", "datera")} <= sls_by_node  # by role
+    assert {("ctl3", "datera.prepare"), ("ctl1", "datera.prepare")} <= sls_by_node
     arrival = {(node, sls): at for node, sls, at in steps}
     # live: the primary's result was on screen before the other controllers' step started,
     # and long before the orchestration ended
-    assert arrival[("ctl1", "datera.primary")] < arrival[("ctl2", "datera.secondary")]
-    assert arrival[("ctl1", "datera.refresh")] < finished - 1
+    assert arrival[("ctl1", "datera.primary")] < arrival[("ctl2", "datera")]
+    assert arrival[("ctl1", "datera.prepare")] < finished - 1

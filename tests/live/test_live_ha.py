@@ -106,9 +106,18 @@ def test_deploy_runs_one_real_cinder_volume(live, no_two_instances):
         s["__id__"] == "datera-pacemaker-resource-present" and s["changes"]
         for s in created.values()
     )
+    # the other controllers got the agent after the resource existed: probed again there
+    others = steps(ret)["datera-deploy-others"]["changes"]["ret"]
+    for name in ("ctl2", "ctl3"):
+        assert any(
+            s["__id__"] == "datera-pacemaker-agent-reprobed" and s["changes"]
+            for s in others[name].values()
+        ), others[name]
     node = live.wait_running()
     live.wait_driver_ready(node, 0)
     live.timings["deploy to driver ready"] = round(time.monotonic() - live.t0, 1)
+    view = live.salt.run("datera_cib.cluster_status", minion_tgt="ctl1").data
+    assert view["failed_actions"] == [] and not any(view["fail_counts"].values()), view
     assert the_instance(live)[0] == node
     report_count_rises(live)
     log = live.nodes[node].cinder_log()
@@ -218,7 +227,7 @@ def test_a_rerun_changes_nothing_and_restarts_nothing(live, no_two_instances):
     changed = {
         step: state["changes"]
         for step, state in steps(ret).items()
-        if step != "datera-deploy-refresh" and state["changes"]
+        if step != "datera-deploy-prepare" and state["changes"]
     }
     assert changed == {}
     assert restarted_on(ret) == []

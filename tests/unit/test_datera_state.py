@@ -162,3 +162,72 @@ def test_module_error_is_reported():
     assert ret["result"] is False
     assert "name the backend" in ret["comment"]
     mock.assert_called_once_with(backend=None)
+
+
+# --- datera.preflight -------------------------------------------------------------------------
+
+
+def settings_of(raw):
+    """``datera_pillar.settings`` for the pillar ``raw`` (validated, secrets masked)."""
+    return lambda: datera_secrets.mask_tree(datera_pillar._normalise(raw))
+
+
+def preflight(raw, pillar=None, driver=None):
+    """Run ``datera.preflight`` with ``raw`` as the ``datera`` pillar and ``pillar`` as the rest."""
+    calls = Mock(wraps=datera.system)
+    salt = {
+        "datera.system": calls,
+        "datera_pillar.settings": settings_of(raw),
+        "pillar.get": lambda key, default=None: (pillar or {}).get(key, default),
+        "datera_cinder.driver_check": driver or Mock(return_value={"driver": "D", "python": "p"}),
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(datera_state, "__salt__", salt, raising=False)
+        return datera_state.preflight("pre-flight"), calls
+
+
+def test_preflight_of_a_controller_checks_its_clusters(sim, backend_pillar):
+    ret, calls = preflight({"role": "controller", "backends": {"datera": backend_pillar}})
+    assert ret["result"] is True and ret["changes"] == {}, ret["comment"]
+    assert ret["comment"].startswith("datera pillar is valid (role controller")
+    assert "Datera cluster" in ret["comment"] and calls.call_count == 1
+
+
+def test_preflight_fails_on_a_wrong_password_without_showing_it(sim, backend_pillar):
+    backend_pillar["san_password"] = "Not-The-Password-4"
+    ret, _ = preflight({"role": "primary-controller", "backends": {"datera": backend_pillar}})
+    assert ret["result"] is False and "refused" in ret["comment"]
+    assert "Not-The-Password-4" not in ret["comment"] and PASSWORD not in ret["comment"]
+
+
+def test_preflight_names_the_bad_key():
+    ret, calls = preflight({"role": "controller", "backends": {"datera": {"replica_count": 9}}})
+    assert ret["result"] is False
+    assert "datera:backends:datera:replica_count: must be between 1 and 5" in ret["comment"]
+    assert calls.call_count == 0
+
+
+def test_preflight_of_a_compute_only_validates_the_pillar(backend_pillar):
+    ret, calls = preflight({"role": "compute", "backends": {"datera": backend_pillar}})
+    assert ret["result"] is True and ret["comment"].startswith(
+        "datera pillar is valid (role compute"
+    )
+    assert calls.call_count == 0
+
+
+def test_preflight_is_not_repeated_once_the_orchestration_passed_it(backend_pillar):
+    passed = {"datera_orchestration:preflight_passed": True}
+    ret, calls = preflight({"role": "controller", "backends": {"datera": backend_pillar}}, passed)
+    assert ret["result"] is True and "passed in this orchestration" in ret["comment"]
+    assert calls.call_count == 0
+
+
+def test_preflight_fails_when_cinder_cannot_import_the_driver(sim, backend_pillar):
+    broken = Mock(
+        side_effect=CommandExecutionError("No module named 'dfs_sdk': pip install dfs_sdk")
+    )
+    raw = {"role": "controller", "backends": {"datera": backend_pillar}}
+    ret, _ = preflight(raw, driver=broken)
+    assert ret["result"] is False and "No module named 'dfs_sdk'" in ret["comment"]
+    off = dict(raw, cinder={"check_driver": False})
+    assert preflight(off, driver=broken)[0]["result"] is True
