@@ -73,7 +73,7 @@ FIELDS = (
           "controller to manage the volume types. The Fuel ext_pillar fills it from "
           "``astute.yaml``."),
     Field("lookup", "any", {}, "Distribution parameters (``datera/defaults.yaml`` merged with "
-          "``datera/osfamilymap.yaml``); override any of them here (table below)."),
+          "``datera/osfamilymap.yaml``); override any of them here (listed below)."),
     Field("management_vip", "host", None, "Informational; set by the Fuel ext_pillar "
           "(``network_metadata.vips.management``)."),
     Field("controllers", "list", [], "Informational; the controllers' FQDNs, set by the Fuel "

@@ -61,12 +61,10 @@ def _values(field):
 
 def _entry(field):
     kind = TYPES.get(field.kind) or ("string" if field.default is None else "mapping")
-    lines = [f"``datera:{field.path}``", f"   :Type: {kind}", f"   :Default: {_default(field)}"]
-    if _values(field):
-        lines.append(f"   :Values: {_values(field)}")
-    if field.secret:
-        lines.append("   :Secret: yes: shown as ``******`` in every output")
-    return lines + ["", _wrap(field.doc), ""]
+    facts = [f"*Type:* {kind}", f"*Default:* {_default(field)}"]
+    facts += [f"*Values:* {_values(field)}"] if _values(field) else []
+    facts += ["*Secret:* shown as ``******``"] if field.secret else []
+    return [f"``datera:{field.path}``", _wrap(" · ".join(facts)), "", _wrap(field.doc), ""]
 
 
 def _wrap(text):
@@ -112,8 +110,8 @@ def render():
         if redhat not in (None, value):
             shown += f"; RedHat: {_literal(redhat)}"
         kind = "boolean" if isinstance(value, bool) else "string"
-        out += [f"``datera:lookup:{key}``", f"   :Type: {kind}", f"   :Default: {shown}", ""]
-        out += [_wrap(datera_schema.LOOKUP.get(key, "")), ""]
+        facts = f"*Type:* {kind} · *Default:* {shown}"
+        out += [f"``datera:lookup:{key}``", _wrap(facts), "", _wrap(datera_schema.LOOKUP[key]), ""]
     return "\n".join(out)
 
 

@@ -78,7 +78,7 @@ def test_pillar_reference_page_is_rendered_from_the_schema():
     assert table.problems() == []
     for field in datera_schema.FIELDS:
         entry = f"``datera:{field.path}``" + (
-            "\n---" if field.path in table.SECTIONS else "\n   :Type: "
+            "\n---" if field.path in table.SECTIONS else "\n   *Type:* "
         )
         assert entry in page, field.path
 
