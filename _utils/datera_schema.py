@@ -349,16 +349,14 @@ def _spec(replicas, options, kinds=None):
     }
 
 
-_USSURI_ON = "ussuri victoria wallaby xena yoga zed 2023.1 2023.2 2024.1 2024.2 2025.1 2025.2"
+_USSURI_ON = ("ussuri", "victoria", "wallaby", "xena", "yoga", "zed", "2023.1", "2023.2", "2024.1",
+              "2024.2", "2025.1", "2025.2", "2026.1", "2026.2")  # fmt: skip
 RELEASES = {
     **dict.fromkeys(("liberty", "mitaka", "newton"), _PRE_OCATA),
     "ocata": _spec(None, _OPTIONS_OCATA, _FLOAT_RATIO),
     "pike": _spec(None, _OPTIONS_PIKE, _FLOAT_RATIO),
     **{name: _spec(None, _OPTIONS_PIKE) for name in ("queens", "rocky", "stein", "train")},
-    **{
-        name: _spec("datera_volume_type_defaults", _OPTIONS_USSURI)
-        for name in (*_USSURI_ON.split(), "2026.1", "2026.2")
-    },
+    **{name: _spec("datera_volume_type_defaults", _OPTIONS_USSURI) for name in _USSURI_ON},
 }
 RELEASE_ALIASES = {
     "latest": "2026.2",
