@@ -40,13 +40,6 @@ log = logging.getLogger(__name__)
 __virtualname__ = "datera_cib"
 
 TOOLS = ("cibadmin", "crm_resource", "crm_mon", "crm_verify")
-DEFAULTS = {
-    "resource_id": "p_cinder-volume",
-    "agent": "systemd:cinder-volume",
-    "params": {},
-    "cib_file": "",
-    "wait_timeout": 60,
-}
 DEFAULT_META = {"resource-stickiness": "100"}
 DEFAULT_OPS = (
     {"name": "monitor", "interval": "20s", "timeout": "10s"},
@@ -77,9 +70,10 @@ def __virtual__():
 
 
 def _settings():
+    """``datera:pacemaker`` validated; the schema's defaults where there is no pillar module."""
     if "datera_pillar.settings" not in __salt__:
-        return dict(DEFAULTS)
-    return dict(DEFAULTS, **__salt__["datera_pillar.settings"]()["pacemaker"])
+        return __utils__["datera_schema.defaults"]("pacemaker")
+    return __salt__["datera_pillar.settings"]()["pacemaker"]
 
 
 def _pick(key, value):

@@ -25,12 +25,14 @@ Only controllers get secrets (the Datera backend, cinder's Keystone password); c
 their role; other nodes get nothing. A missing, unreadable or invalid file gives an empty
 pillar and a warning in the master's log, never an error.
 
-:depends: PyYAML (a Salt dependency)
+:depends: PyYAML (a Salt dependency); the formula's ``_utils`` on the master
+    (``salt-run saltutil.sync_all``)
 """
 
 import ipaddress
 import logging
 
+import salt.utils.data
 import yaml
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,6 @@ PLUGIN = "fuel-plugin-datera-cinder"
 ROLE_ORDER = ("primary-controller", "controller", "compute")
 CONTROLLER_ROLES = frozenset(("primary-controller", "controller"))
 DEFAULT_AMQP_PORT = 5673
-KEYSTONE_PORT = 5000
 KNOWN_OPTIONS = frozenset(("path", "backend", "pacemaker_agent"))
 
 try:
@@ -233,18 +234,16 @@ def release(astute):
 
 
 def keystone(astute, vip):
-    """cinder's service account in Keystone (v3), reached at the management VIP."""
+    """cinder's service account in Keystone (v3), reached at the management VIP; the
+    account's names are the schema's defaults (Fuel's own: ``cinder`` in ``services``)."""
+    defaults = __utils__["datera_schema.defaults"]("keystone")
+    names = ("port", "user", "project", "user_domain", "project_domain", "interface")
     host = f"[{vip}]" if _is_ipv6(vip) else vip
     return {
+        **{key: defaults[key] for key in names},
         "host": vip,
-        "port": KEYSTONE_PORT,
-        "auth_url": f"http://{host}:{KEYSTONE_PORT}/v3",
-        "user": "cinder",
+        "auth_url": f"http://{host}:{defaults['port']}/v3",
         "password": str(_dig(astute, "cinder", "user_password") or ""),
-        "project": "services",
-        "user_domain": "Default",
-        "project_domain": "Default",
-        "interface": "internal",
     }
 
 
@@ -260,8 +259,7 @@ def plugin_settings(astute):
     section = astute.get(PLUGIN)
     if not isinstance(section, dict):
         return None
-    enabled = _dig(section, "metadata", "enabled")
-    if enabled is not True and str(enabled).strip().lower() != "true":
+    if not salt.utils.data.is_true(_dig(section, "metadata", "enabled")):
         return None
     return {key: _plain(value) for key, value in section.items() if key != "metadata"}
 
@@ -285,12 +283,6 @@ def _replicas(value):
         return int(str(value).strip())
     except ValueError:
         return value
-
-
-def _bool(value):
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("true", "yes", "1", "on")
 
 
 def build(astute, minion_id, backend="datera", pacemaker_agent=None):
@@ -321,7 +313,7 @@ def build(astute, minion_id, backend="datera", pacemaker_agent=None):
     if settings is None:
         log.info("datera_fuel: %s is not enabled in Fuel: no datera backend", PLUGIN)
         return out
-    multibackend = _bool(settings.get("multibackend", False))
+    multibackend = salt.utils.data.is_true(settings.get("multibackend", False))
     out["pacemaker"]["params"]["multibackend"] = "true" if multibackend else "false"
     out["backends"] = {backend: backend_from_plugin(settings, backend)}
     return out

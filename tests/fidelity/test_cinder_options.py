@@ -5,7 +5,10 @@ from pathlib import Path
 import pytest
 
 from tests.fidelity.cinder_venv import run_json
-from tests.fidelity.formula_conf import datera_pillar, write_conf
+from tests.fidelity.formula_conf import write_conf
+from tests.support.loaders import load
+
+datera_schema = load("utils", "datera_schema")
 
 pytestmark = pytest.mark.fidelity
 
@@ -20,7 +23,7 @@ def every_option_pillar():
         "san_password": "pa$$word=1",
         "replica_count": 2,
     }
-    for key, kind in datera_pillar.DRIVER_OPTIONS.items():
+    for key, kind in datera_schema.DRIVER_OPTIONS.items():
         backend[key] = SAMPLE_VALUES[kind]
     backend["max_over_subscription_ratio"] = "20.0"
     return {"release": "latest", "backends": {"datera": backend}}
@@ -34,7 +37,7 @@ def written_conf(tmp_path):
 def test_every_written_key_is_a_cinder_option_and_parses(written_conf):
     result = run_json(PROBE, written_conf, "datera")
     assert result["unknown"] == []
-    assert set(result["written"]) >= set(datera_pillar.DRIVER_OPTIONS)
+    assert set(result["written"]) >= set(datera_schema.DRIVER_OPTIONS)
     values = result["values"]
     assert values["volume_driver"] == "cinder.volume.drivers.datera.datera_iscsi.DateraDriver"
     assert values["san_password"] == "pa$$word=1"  # '$' escaped for oslo.config, '=' kept

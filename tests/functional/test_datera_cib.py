@@ -19,6 +19,7 @@ import pytest
 from salt.exceptions import CommandExecutionError
 
 from tests.support import crm_simulate
+from tests.support.loaders import utils_dunder
 from tests.support.paths import REPO
 
 pytestmark = pytest.mark.skipif(
@@ -99,7 +100,11 @@ def runner():
 def configure_loader_modules(runner):
     exported = {f"datera_cib.{fn}": getattr(cibmod, fn) for fn in EXPORTED}
     return {
-        cibmod: {"__salt__": {"cmd.run_all": runner}, "__opts__": {"test": False}},
+        cibmod: {
+            "__salt__": {"cmd.run_all": runner},
+            "__opts__": {"test": False},
+            "__utils__": utils_dunder(),
+        },
         cibstate: {"__salt__": exported, "__opts__": {"test": False}},
     }
 

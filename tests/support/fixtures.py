@@ -45,7 +45,8 @@ def master(salt_factories, tmp_path_factory):
         timeout=30,
     )
     pillar_root = factory.pillar_root
-    shutil.copytree(REPO / "_pillar", f"{factory.config['extension_modules']}/pillar")
+    for kind in ("pillar", "utils"):  # the ext_pillar and the schema it reads
+        shutil.copytree(REPO / f"_{kind}", f"{factory.config['extension_modules']}/{kind}")
     factory.cloud = Cloud(root, pillar_root, CONTROLLERS, PRIMARY)
     factory.cloud.write_pillar({"datera": {"backends": {}}})
     factory.minion_configs = []

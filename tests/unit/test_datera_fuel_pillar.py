@@ -10,7 +10,7 @@ import salt.pillar
 import yaml
 
 from tests.support.loaders import load
-from tests.support.paths import FUEL_FIXTURES
+from tests.support.paths import FUEL_FIXTURES, REPO
 
 datera_fuel = load("pillar", "datera_fuel")
 datera_pillar = load("modules", "datera_pillar")
@@ -385,6 +385,7 @@ def test_salt_pillar_compile_runs_the_ext_pillar(tmp_path):
     ext = tmp_path / "ext" / "pillar"
     ext.mkdir(parents=True)
     shutil.copy(datera_fuel.__file__, ext / "datera_fuel.py")
+    shutil.copytree(REPO / "_utils", tmp_path / "ext" / "utils")  # as saltutil.sync_all does
     data = fixture_dict("primary-controller")
     data[datera_fuel.PLUGIN] = plugin()
     opts = salt.config.master_config(None)

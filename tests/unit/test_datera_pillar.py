@@ -10,6 +10,7 @@ from tests.support.loaders import load
 from tests.support.paths import REPO
 
 datera_pillar = load("modules", "datera_pillar")
+datera_schema = load("utils", "datera_schema")
 datera_secrets = load("utils", "datera_secrets")
 
 GOOD = {
@@ -56,10 +57,10 @@ def test_pillar_example_documents_the_schema_defaults():
     example = yaml.safe_load((REPO / "pillar.example").read_text())["datera"]
     settings = datera_pillar._normalise(example)
     for section, defaults in (
-        ("cinder", datera_pillar.CINDER_DEFAULTS),
-        ("pacemaker", datera_pillar.PACEMAKER_DEFAULTS),
-        ("iscsi", datera_pillar.ISCSI_DEFAULTS),
-        ("keystone", datera_pillar.KEYSTONE_DEFAULTS),
+        ("cinder", datera_schema.CINDER_DEFAULTS),
+        ("pacemaker", datera_schema.PACEMAKER_DEFAULTS),
+        ("iscsi", datera_schema.ISCSI_DEFAULTS),
+        ("keystone", datera_schema.KEYSTONE_DEFAULTS),
     ):
         assert set(example[section]) == set(defaults)
         derived = {"ensure"}  # pacemaker.ensure follows the backends, it is not a pillar key
@@ -68,9 +69,9 @@ def test_pillar_example_documents_the_schema_defaults():
             k: v for k, v in datera_pillar._normalise({})[section].items() if k not in derived
         }
         assert documented == default
-    assert set(example) == datera_pillar.TOP_KEYS
+    assert set(example) == datera_schema.TOP_KEYS
     api = example["backends"]["datera"]["api"]
-    assert set(api) == set(datera_pillar.API_DEFAULTS)
+    assert set(api) == set(datera_schema.API_DEFAULTS)
 
 
 def test_http_defaults_to_7717():
