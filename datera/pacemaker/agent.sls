@@ -3,12 +3,12 @@
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import mapdata as datera with context %}
 {%- set pcmk = datera.pacemaker %}
-{%- set agent = pcmk.agent.split(':') %}
+{%- set ocf = salt['datera_pillar.ocf_paths'](pcmk.agent, datera.ocf_dir) %}
 
-{%- if pcmk.manage and pcmk.ensure == 'present' and agent[0] == 'ocf' %}
+{%- if pcmk.manage and pcmk.ensure == 'present' and ocf.script %}
 datera-pacemaker-agent-ocf-script:
   file.managed:
-    - name: {{ datera.ocf_dir ~ '/' ~ agent[1] ~ '/' ~ agent[2] }}
+    - name: {{ ocf.script | yaml_dquote }}
     - source: salt://{{ tplroot }}/files/cinder-volume.ocf
     - mode: '0755'
     - user: root

@@ -12,7 +12,7 @@ datera-pacemaker-resource-present:
     - agent: {{ pcmk.agent }}
     - params: {{ pcmk.params | json }}
     - cib_file: {{ pcmk.cib_file | yaml_dquote }}
-    - ocf_root: {{ datera.ocf_dir | regex_replace('/resource\.d/?$', '') | yaml_dquote }}
+    - ocf_root: {{ salt['datera_pillar.ocf_paths'](pcmk.agent, datera.ocf_dir).ocf_root | yaml_dquote }}
 {%- elif pcmk.manage and pcmk.ensure == 'absent' %}
 datera-pacemaker-resource-absent:
   datera_cib.resource_absent:
