@@ -9,6 +9,8 @@ schema in ``_utils/datera_schema.py``.
 :depends: nothing beyond Salt
 """
 
+import copy
+import json
 import logging
 import os
 
@@ -74,8 +76,20 @@ def settings(reveal=False):
         salt '*' datera_pillar.settings
     """
     # __pillar__, not pillar.get: Salt 3008 masks pillar.get's values outside renderers.
-    result = _normalise(__pillar__.get("datera", {}))
+    result = _normalised_once(__pillar__.get("datera", {}))
     return _resolve_secrets(result) if reveal else __utils__["datera_secrets.mask_tree"](result)
+
+
+def _normalised_once(raw):
+    """``_normalise(raw)``, worked out once per job for the same pillar: a state run renders
+    map.jinja once per SLS file, each time asking for the settings (``__context__`` lives as
+    long as the job's loader; a changed pillar is a new key)."""
+    key = json.dumps(raw, sort_keys=True, default=repr)
+    cache = __context__.setdefault("datera_pillar.normalised", {})
+    if key not in cache:
+        cache.clear()  # one pillar per job, or the latest after a refresh
+        cache[key] = _normalise(raw)
+    return copy.deepcopy(cache[key])
 
 
 def validate():

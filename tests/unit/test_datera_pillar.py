@@ -215,3 +215,26 @@ def test_absent_backend_keeps_its_volume_types_to_remove_them():
 def test_pacemaker_resource_ensure(backends, ensure, effective):
     data = {"backends": backends, "pacemaker": {"ensure": ensure}}
     assert datera_pillar._normalise(data)["pacemaker"]["ensure"] == effective
+
+
+def test_settings_are_worked_out_once_per_job_for_the_same_pillar(monkeypatch):
+    """map.jinja asks for the settings once per SLS file; one job normalises once."""
+    calls = []
+    real = datera_schema.normalise
+
+    def counting(raw):
+        calls.append(raw)
+        return real(raw)
+
+    pillar = {"datera": copy.deepcopy(GOOD)}
+    utils = dict(datera_pillar.__utils__, **{"datera_schema.normalise": counting})
+    monkeypatch.setattr(datera_pillar, "__utils__", utils, raising=False)
+    monkeypatch.setattr(datera_pillar, "__pillar__", pillar, raising=False)
+    monkeypatch.setattr(datera_pillar, "__context__", {}, raising=False)
+    first = datera_pillar.settings()
+    first["backends"]["datera"]["replica_count"] = 5  # a caller's change stays its own
+    assert datera_pillar.settings()["backends"]["datera"]["replica_count"] == 2
+    assert len(calls) == 1
+    pillar["datera"]["backends"]["datera"]["replica_count"] = 3  # pillar refreshed
+    assert datera_pillar.settings()["backends"]["datera"]["replica_count"] == 3
+    assert len(calls) == 2
