@@ -10,8 +10,6 @@ before anything is changed.
 """
 
 import logging
-import os
-import subprocess
 
 from salt.exceptions import CommandExecutionError
 
@@ -85,16 +83,17 @@ def driver_check(python=None):
     """
     python = interpreter(python)
     try:
-        proc = subprocess.run(
+        proc = __salt__["cmd.run_all"](
             [python, "-W", "ignore", "-c", f"import {DRIVER_MODULE}"],
-            capture_output=True,
-            text=True,
+            python_shell=False,
+            ignore_retcode=True,
             timeout=120,
-            check=False,
-            env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"),
+            env={"PYTHONDONTWRITEBYTECODE": "1"},
+            output_loglevel="quiet",
         )
-    except (OSError, subprocess.TimeoutExpired) as err:
-        raise CommandExecutionError(f"cannot run {python}: {err}") from None
-    if proc.returncode != 0:
-        raise CommandExecutionError(_explain(python, proc.stderr))
+    except CommandExecutionError as err:
+        reason = str(err).rpartition("reason: ")[2]
+        raise CommandExecutionError(f"cannot run {python}: {reason}") from None
+    if proc["retcode"] != 0:
+        raise CommandExecutionError(_explain(python, proc["stderr"] or proc["stdout"]))
     return {"python": python, "driver": DRIVER_MODULE, "importable": True}

@@ -7,11 +7,18 @@ import pytest
 from salt.exceptions import CommandExecutionError
 
 from tests.fidelity.cinder_venv import PYTHON
-from tests.support.loaders import load
+from tests.support.loaders import load, salt_functions
 
 pytestmark = pytest.mark.fidelity
 
 datera_cinder = load("modules", "datera_cinder")
+
+
+@pytest.fixture(autouse=True)
+def real_cmd_run_all(tmp_path_factory, monkeypatch):
+    """The module runs the interpreter through Salt's own ``cmd.run_all``."""
+    functions = salt_functions(tmp_path_factory.mktemp("salt"))
+    monkeypatch.setattr(datera_cinder, "__salt__", functions, raising=False)
 
 
 def test_real_cinder_on_python_3_11_is_refused_with_the_fix():

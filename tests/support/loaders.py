@@ -34,6 +34,24 @@ def utils_dunder():
     return functions
 
 
+_SALT_FUNCTIONS = {}
+
+
+def salt_functions(tmp_dir):
+    """Salt's own execution functions (``cmd.run_all`` ...), from a real minion loader with
+    its cache under ``tmp_dir``: for unit-testing a formula module over the real thing."""
+    if not _SALT_FUNCTIONS:
+        import salt.config
+        import salt.loader
+
+        opts = salt.config.minion_config(None)
+        dirs = {key: str(tmp_dir / key) for key in ("cachedir", "pki_dir", "extension_modules")}
+        opts.update(dirs, file_client="local", log_file=str(tmp_dir / "minion.log"))
+        opts["grains"] = salt.loader.grains(opts)
+        _SALT_FUNCTIONS.update(salt.loader.minion_mods(opts))
+    return _SALT_FUNCTIONS
+
+
 def masterless_overrides(pillar_root):
     """Config overrides for a masterless salt-minion that loads the formula's modules from
     the repository and its pillar from ``pillar_root``."""
