@@ -197,6 +197,11 @@ def specs(
         wanted["DF:placement_mode"] = placement_mode
     if placement_policy is not None:
         wanted["DF:placement_policy"] = str(placement_policy)
+    return _add_extras(wanted, qos, extra_specs)
+
+
+def _add_extras(wanted, qos, extra_specs):
+    """``wanted`` with the ``DF:<qos key>`` limits and the verbatim ``extra_specs``."""
     for key, value in (qos or {}).items():
         if key not in QOS_KEYS:
             raise SaltInvocationError(f"qos:{key}: unknown, known: {', '.join(QOS_KEYS)}")
