@@ -15,6 +15,7 @@ api = load("utils", "datera_api")
 datera_secrets = load("utils", "datera_secrets")
 
 PASSWORD = "Datera-Util-S3cret"
+SECRETS = (PASSWORD,)  # never logged (conftest.no_secret_in_logs)
 FAST = {"datera_503_interval": 0.01, "datera_503_timeout": 2}
 
 
@@ -39,14 +40,6 @@ def pillar(sim):
 def connection(pillar, **overrides):
     conf = api.settings(None, pillar, overrides)
     return api.connect(conf, {}, datera_secrets.scrub)
-
-
-@pytest.fixture(autouse=True)
-def no_secret_in_logs(caplog):
-    caplog.set_level(logging.DEBUG)
-    yield
-    logged = "\n".join(record.getMessage() for record in caplog.get_records("call"))
-    assert PASSWORD not in logged
 
 
 # --- settings ---------------------------------------------------------------------------------
