@@ -124,14 +124,18 @@ def _tenant(value):
     return value if value.startswith("/root/") else "/root/" + value.strip("/")
 
 
-def needs_pillar(backend, overrides):
-    """Whether the pillar must be read: not when ``san_ip``, ``san_login`` and
-    ``san_password`` are all given and no backend is named."""
+def _refuse_unknown(overrides):
     unknown = sorted(set(overrides) - set(OVERRIDES))
     if unknown:
         raise SaltInvocationError(
             f"unknown option(s) {', '.join(unknown)}; accepted: {', '.join(OVERRIDES)}"
         )
+
+
+def needs_pillar(backend, overrides):
+    """Whether the pillar must be read: not when ``san_ip``, ``san_login`` and
+    ``san_password`` are all given and no backend is named."""
+    _refuse_unknown(overrides)
     given = all(overrides.get(k) for k in ("san_ip", "san_login", "san_password"))
     return backend is not None or not given
 
@@ -156,7 +160,7 @@ def settings(backend, pillar, overrides):
     The ``Settings`` of one backend: its pillar (``datera:backends:<name>``, secrets
     revealed; ``{}`` when not read) with the call's ``overrides`` on top.
     """
-    needs_pillar(backend, overrides)  # refuses unknown overrides
+    _refuse_unknown(overrides)
     api = pillar.get("api") or {}
 
     def pick(key, pillar_value, default=None):
