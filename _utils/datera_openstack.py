@@ -3,8 +3,8 @@ The OpenStack client: a Keystone v3 token for cinder's service account, Cinder's
 endpoint from the token's catalog, and Cinder calls.
 
 Transient failures (no connection, HTTP 5xx) are retried by ``urllib3.util.Retry`` mounted
-on the session's ``HTTPAdapter``: ``retries`` attempts in all, ``retry_interval`` seconds of
-exponential backoff. An expired token (HTTP 401) is renewed once per call.
+on the session's ``HTTPAdapter``: ``retries`` attempts in all, ``retry_interval`` seconds
+times the attempt number between them. An expired token (HTTP 401) is renewed once per call.
 
 Pure Python with no Salt dunders: the ``datera_volume_type`` execution module passes in the
 ``datera:keystone`` pillar and the per-run ``__context__``. Loaded by Salt as a utils module
@@ -58,10 +58,18 @@ def cinder(pillar, overrides, context):
     return session
 
 
+class LinearRetry(Retry):
+    """urllib3's Retry waiting ``backoff_factor`` seconds times the number of failed
+    attempts so far (as ``datera:keystone:retry_interval`` is documented), not doubling."""
+
+    def get_backoff_time(self):
+        return self.backoff_factor * len(self.history)
+
+
 def _retry(conf):
     """``retries`` attempts in all on connection errors and HTTP 5xx, any method (a retried
     POST that did reach Cinder is sorted out by the caller); the last answer is returned."""
-    return Retry(
+    return LinearRetry(
         total=max(1, int(conf["retries"])) - 1,
         status_forcelist=range(500, 600),
         allowed_methods=None,

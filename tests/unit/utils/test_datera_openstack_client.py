@@ -4,6 +4,7 @@ simulator (urllib3's Retry for 5xx, one re-login on 401)."""
 
 import pytest
 from salt.exceptions import CommandExecutionError, SaltInvocationError
+from urllib3.exceptions import MaxRetryError
 
 from tests.support.loaders import load
 from tests.support.openstack_sim import OpenStackSimulator
@@ -112,6 +113,18 @@ def test_5xx_retried_by_urllib3_then_reported(sim, pillar):
     with pytest.raises(CommandExecutionError, match="Cinder GET /types: HTTP 502"):
         cinder.call("GET", "/types")
     assert sim.count("GET") == 3  # three attempts in all
+
+
+def test_retry_waits_the_interval_times_the_attempt_number(pillar):
+    cinder = openstack.cinder(dict(pillar, retries=4, retry_interval=2), None, {})
+    retry = cinder.http.get_adapter("https://cinder.example").max_retries
+    waits = []
+    for _ in range(3):
+        retry = retry.increment("GET", "/types", error=ConnectionError("refused"))
+        waits.append(retry.get_backoff_time())
+    assert waits == [2, 4, 6]
+    with pytest.raises(MaxRetryError):
+        retry.increment("GET", "/types", error=ConnectionError("refused"))
 
 
 def test_wrong_password_and_unreachable_keystone(sim, pillar):
