@@ -24,28 +24,18 @@ One login and one HTTP session (keep-alive) per Salt run are cached in ``__conte
 ``datera_503_interval`` seconds for at most ``datera_503_timeout`` seconds. The password and
 the session key never appear in results, errors or logs.
 
+The HTTP client itself is ``_utils/datera_api.py``; this module resolves the settings from
+the pillar and shapes the results.
+
 :depends: requests
 """
 
-import dataclasses
-import hashlib
+import importlib
+import importlib.util
 import logging
-import os
 import re
 import secrets
-import ssl
 import time
-import warnings
-
-try:
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.exceptions import InsecureRequestWarning
-
-    HAS_REQUESTS = True
-except ImportError:  # pragma: no cover - reported by __virtual__
-    HAS_REQUESTS = False
-    HTTPAdapter = object
 
 import salt.utils.args
 from salt.exceptions import CommandExecutionError, SaltInvocationError
@@ -54,36 +44,17 @@ log = logging.getLogger(__name__)
 
 __virtualname__ = "datera"
 
-API_VERSIONS = ("2.2", "2.1")  # preferred first, as cinder >= Ussuri does
-DEFAULT_PORTS = {"https": 7718, "http": 7717}
-INITIALIZING = "REST server is still initializing"
 CONTEXT_KEY = "datera.connections"
 STORAGE_NAME = "storage-1"  # what every real client names the one storage instance
 VOLUME_NAME = "volume-1"  # ... and its one volume
 GIB = 1 << 30
-OVERRIDES = (
-    "san_ip",
-    "san_login",
-    "san_password",
-    "tenant",
-    "ldap_server",
-    "scheme",
-    "port",
-    "ca_bundle",
-    "cert_fingerprint",
-    "verify",
-    "timeout",
-    "datera_503_interval",
-    "datera_503_timeout",
-)
 _NAME = re.compile(
     r"^([a-zA-Z_][a-zA-Z0-9_\-.]{2,63}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})$"
 )
-_FINGERPRINT = re.compile(r"^([0-9A-F]{2}:){31}[0-9A-F]{2}$")
 
 
 def __virtual__():
-    if not HAS_REQUESTS:
+    if importlib.util.find_spec("requests") is None:
         return False, "the datera module needs the python 'requests' library"
     return __virtualname__
 
@@ -92,425 +63,47 @@ class DateraNotFound(CommandExecutionError):
     """The cluster answered 404 (the object does not exist)."""
 
 
-# --- settings -------------------------------------------------------------------------------
+# --- the client (_utils/datera_api.py) ------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class _Settings:
-    """Everything one connection needs; hashable, so it keys the per-run cache."""
-
-    backend: str
-    host: str
-    port: int
-    scheme: str
-    login: str
-    password: str = dataclasses.field(repr=False)
-    tenant: str
-    ldap_server: str
-    ca_bundle: str
-    fingerprint: str
-    verify: bool
-    timeout: float
-    interval: float
-    retry_timeout: float
-    replica_count: int
-
-    @property
-    def base_url(self):
-        host = f"[{self.host}]" if ":" in self.host else self.host  # IPv6 literal
-        return f"{self.scheme}://{host}:{self.port}"
-
-    @property
-    def where(self):
-        name = f"backend {self.backend} " if self.backend else ""
-        return f"Datera {name}at {self.base_url}"
-
-
-def _bool(value, what):
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "on", "1"):
-        return True
-    if text in ("false", "no", "off", "0"):
-        return False
-    raise SaltInvocationError(f"{what} must be true or false, got {value!r}")
-
-
-def _number(value, what, low=0.0):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise SaltInvocationError(f"{what} must be a number, got {value!r}") from None
-    if number < low:
-        raise SaltInvocationError(f"{what} must be at least {low}, got {value!r}")
-    return number
-
-
-def _tenant(value):
-    """The ``tenant`` header for a ``datera_tenant_id``: ``/root`` or ``/root/<name>``."""
-    value = (value or "").strip()
-    if value in ("", "root", "/root", "all", "Map"):  # Map: per-project, cinder's business
-        return "/root"
-    return value if value.startswith("/root/") else "/root/" + value.strip("/")
-
-
-def _pillar(backend, overrides):
-    if backend is None and all(overrides.get(k) for k in ("san_ip", "san_login", "san_password")):
-        return {}
-    return __salt__["datera_pillar.backend"](backend, reveal=True)
+def _util(name):
+    """The formula's utils function ``name`` (``module.function``): Salt's ``__utils__`` where
+    it loaded the formula's ``_utils`` (synced, or ``utils_dirs``), else the installed
+    extension's (Salt's utils loader reads no extension's ``salt.loader`` entry point)."""
+    module, function = name.split(".")
+    found = __utils__.get(name)
+    return found or getattr(importlib.import_module(f"datera_formula.utils.{module}"), function)
 
 
 def _settings(backend, kwargs):
+    """The connection settings: the backend's pillar (unless the call gives them all) with
+    the call's keyword overrides on top."""
     overrides = salt.utils.args.clean_kwargs(**kwargs)
-    unknown = sorted(set(overrides) - set(OVERRIDES))
-    if unknown:
-        raise SaltInvocationError(
-            f"unknown option(s) {', '.join(unknown)}; accepted: {', '.join(OVERRIDES)}"
-        )
-    pillar = _pillar(backend, overrides)
-    api = pillar.get("api") or {}
-
-    def pick(key, pillar_value, default=None):
-        value = overrides.get(key, pillar_value)
-        return default if value in (None, "") else value
-
-    scheme = str(pick("scheme", api.get("scheme"), "https")).lower()
-    if scheme not in DEFAULT_PORTS:
-        raise SaltInvocationError(f"scheme must be https or http, got {scheme!r}")
-    port = overrides.get("port")
-    if port is None:
-        same_scheme = scheme == api.get("scheme", "https")
-        port = api.get("port") if same_scheme and api.get("port") else DEFAULT_PORTS[scheme]
-    fingerprint = str(pick("cert_fingerprint", api.get("cert_fingerprint"), "")).upper()
-    if fingerprint and not _FINGERPRINT.match(fingerprint):
-        raise SaltInvocationError("cert_fingerprint must be a SHA-256 fingerprint AA:BB:... ")
-    host = pick("san_ip", pillar.get("san_ip"))
-    login = pick("san_login", pillar.get("san_login"))
-    password = pick("san_password", pillar.get("san_password"))
-    if not (host and login and password):
-        raise SaltInvocationError("san_ip, san_login and san_password are required")
-    interval = _number(
-        pick("datera_503_interval", pillar.get("datera_503_interval"), 5), "datera_503_interval"
-    )
-    return _Settings(
-        backend=pillar.get("name") or backend or "",
-        host=str(host),
-        port=int(_number(port, "port", 1)),
-        scheme=scheme,
-        login=str(login),
-        password=str(password),
-        tenant=_tenant(pick("tenant", pillar.get("datera_tenant_id"), "")),
-        ldap_server=str(pick("ldap_server", pillar.get("datera_ldap_server"), "")),
-        ca_bundle=str(pick("ca_bundle", api.get("ca_bundle"), "")),
-        fingerprint=fingerprint,
-        verify=_bool(pick("verify", api.get("verify"), True), "verify"),
-        timeout=_number(pick("timeout", api.get("timeout"), 30), "timeout", 0.001),
-        interval=max(interval, 0.01),
-        retry_timeout=_number(
-            pick("datera_503_timeout", pillar.get("datera_503_timeout"), 120), "datera_503_timeout"
-        ),
-        replica_count=int(pillar.get("replica_count") or 3),
-    )
-
-
-# --- TLS ------------------------------------------------------------------------------------
-
-
-class _PinnedAdapter(HTTPAdapter):
-    """HTTPS adapter whose every new connection must present the certificate with this
-    SHA-256 fingerprint (urllib3 compares it right after the handshake)."""
-
-    def __init__(self, fingerprint, **kwargs):
-        self.fingerprint = fingerprint
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["assert_fingerprint"] = self.fingerprint.replace(":", "").lower()
-        super().init_poolmanager(*args, **kwargs)
-
-
-def _tls(settings):
-    """``(requests verify argument, description, warning or None)`` for these settings."""
-    if settings.scheme == "http":
-        return False, "none (plain HTTP)", "plain HTTP: the password is sent unencrypted"
-    if not settings.verify:
-        return (
-            False,
-            "NOT VERIFIED (verify: false)",
-            "TLS certificate verification is OFF (verify: false): "
-            "anyone on the network path can impersonate the cluster",
-        )
-    if settings.fingerprint:
-        extra = f" and CA bundle {settings.ca_bundle}" if settings.ca_bundle else ""
-        return settings.ca_bundle or False, f"pinned SHA-256 {settings.fingerprint}{extra}", None
-    if settings.ca_bundle:
-        return settings.ca_bundle, f"verified with CA bundle {settings.ca_bundle}", None
-    return True, "verified with the default CA bundle (certifi)", None
-
-
-def _colons(hexdigest):
-    hexdigest = hexdigest.upper()
-    return ":".join(hexdigest[i : i + 2] for i in range(0, len(hexdigest), 2))
-
-
-def _reason(err):
-    """The useful part of a requests/ssl error: ``[Errno 111] Connection refused``."""
-    found = re.search(r"\[(Errno|SSL)[^\]]*\][^'\"()]*", str(err))
-    return found.group(0).strip(" :,") if found else type(err).__name__
-
-
-def _tls_error(settings, err):
-    text = str(err)
-    found = re.search(r'Fingerprints did not match\. Expected "[0-9a-f]+", got "([0-9a-f]+)"', text)
-    if found:
-        return (
-            f"{settings.where}: the certificate's SHA-256 fingerprint {_colons(found.group(1))} "
-            f"does not match the pinned api:cert_fingerprint {settings.fingerprint}; refusing "
-            "to connect (if the certificate was replaced on purpose, check and pin the new one: "
-            "salt-call datera.cert_fingerprint)"
-        )
-    if "CERTIFICATE_VERIFY_FAILED" in text:
-        return (
-            f"{settings.where}: TLS certificate verification failed ({_reason(err)}); set "
-            "api:ca_bundle to the cluster's CA or pin api:cert_fingerprint"
-        )
-    return f"{settings.where}: TLS error: {_reason(err)}"
-
-
-# --- connection, the one request function, login --------------------------------------------
-
-
-class _Connection:
-    """One requests session, session key and negotiated API version for one cluster."""
-
-    def __init__(self, settings):
-        self.settings = settings
-        self.verify, self.tls, self.warning = _tls(settings)
-        self.session = requests.Session()
-        self.session.verify = self.verify
-        self.session.trust_env = False  # no *_PROXY / REQUESTS_CA_BUNDLE: the pillar decides
-        self.session.headers.update(
-            {
-                "Content-Type": "application/json; charset=utf-8",
-                "Datera-Driver": "salt-datera-formula",
-            }
-        )
-        if settings.scheme == "https" and settings.verify and settings.fingerprint:
-            self.session.mount("https://", _PinnedAdapter(settings.fingerprint))
-        self.token = None
-        self.version = None
-        self.requests = 0
-        self.logins = 0
-        self.pid = os.getpid()
-        if self.warning:
-            log.warning("%s: %s", settings.where, self.warning)
-
-    @property
-    def warnings(self):
-        return [self.warning] if self.warning else []
-
-    def scrub(self, text):
-        """``text`` with the password and the session key masked."""
-        return __utils__["datera_secrets.scrub"](text, self.settings.password, self.token)
+    pillar = {}
+    if _util("datera_api.needs_pillar")(backend, overrides):
+        pillar = __salt__["datera_pillar.backend"](backend, reveal=True)
+    return _util("datera_api.settings")(backend, pillar, overrides)
 
 
 def _connection(backend, kwargs):
-    settings = _settings(backend, kwargs)
+    """This run's connection (``__context__``: one session and one login per Salt run)."""
     cache = __context__.setdefault(CONTEXT_KEY, {})
-    conn = cache.get(settings)
-    if conn is None or conn.pid != os.getpid():
-        conn = cache[settings] = _Connection(settings)
-    return conn
+    scrub = _util("datera_secrets.scrub")
+    return _util("datera_api.connect")(_settings(backend, kwargs), cache, scrub)
 
 
-def _send(conn, method, path, body, params, auth):
-    """One HTTP request; transport failures become a CommandExecutionError naming the host."""
-    settings = conn.settings
-    headers = {"Auth-Token": conn.token, "tenant": settings.tenant} if auth else {}
-    conn.requests += 1
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", InsecureRequestWarning)  # we warned once already
-            resp = conn.session.request(
-                method,
-                settings.base_url + path,
-                json=body,
-                params=params,
-                headers=headers,
-                timeout=settings.timeout,
-                verify=conn.verify,
-            )
-    except requests.exceptions.RequestException as err:
-        log.debug("%s: %s %s: %s", settings.where, method, path, conn.scrub(repr(err)))
-        raise CommandExecutionError(_transport_error(conn, method, path, err)) from None
-    log.debug("%s: %s %s -> HTTP %s", settings.where, method, path, resp.status_code)
-    return resp
-
-
-def _transport_error(conn, method, path, err):
-    settings = conn.settings
-    if isinstance(err, requests.exceptions.SSLError):
-        return _tls_error(settings, err)
-    if isinstance(err, requests.exceptions.Timeout):
-        return f"{settings.where}: no answer within {settings.timeout:g} s ({method} {path})"
-    if _dropped(err):
-        return (
-            f"{settings.where}: connected, but the API closed the connection without answering "
-            f"{method} {path}; see the Datera cluster's logs"
-        )
-    return f"{settings.where}: cannot connect: {conn.scrub(_reason(err))}"
-
-
-def _dropped(err):
-    """The server accepted the connection, then closed or reset it without a response."""
-    text = str(err)
-    return "RemoteDisconnected" in text or "Connection reset by peer" in text
-
-
-def _busy(resp):
-    return resp.status_code == 503 or (resp.status_code == 500 and INITIALIZING in resp.text)
-
-
-def _exchange(conn, method, path, body=None, params=None, auth=True):
-    """
-    The one request function: log in when needed (``auth``: ``path`` is then relative to the
-    negotiated ``/v<version>``), log in again once on 401, retry 503 / "still initializing"
-    every ``datera_503_interval`` s for at most ``datera_503_timeout`` s. Returns the last
-    response, whatever its status.
-    """
-    settings = conn.settings
-    max_retries = int(round(settings.retry_timeout / settings.interval, 6))
-    busy_since = None
-    retries = 0
-    relogged = False
-    while True:
-        if auth and conn.token is None:
-            _login(conn)
-        full = f"/v{conn.version}{path}" if auth else path
-        resp = _send(conn, method, full, body, params, auth)
-        if auth and resp.status_code == 401 and not relogged:
-            log.info("%s: session key refused (HTTP 401), logging in again", settings.where)
-            conn.token, relogged = None, True
-            continue
-        if not _busy(resp):
-            return resp
-        busy_since = busy_since or time.monotonic()
-        elapsed = time.monotonic() - busy_since
-        if retries >= max_retries or elapsed + settings.interval > settings.retry_timeout:
-            raise CommandExecutionError(
-                f"{settings.where}: still busy (HTTP {resp.status_code}) after "
-                f"{retries + 1} attempts in {elapsed:.1f} s (datera_503_timeout "
-                f"{settings.retry_timeout:g} s): {method} {full}"
-            )
-        retries += 1
-        log.info(
-            "%s: HTTP %s (busy) on %s %s, retry %d/%d in %g s",
-            settings.where,
-            resp.status_code,
-            method,
-            full,
-            retries,
-            max_retries,
-            settings.interval,
-        )
-        time.sleep(settings.interval)
-
-
-def _error_text(conn, resp):
-    try:
-        body = resp.json()
-    except ValueError:
-        return conn.scrub(resp.text[:200])
-    if not isinstance(body, dict):
-        return conn.scrub(str(body)[:200])
-    text = " ".join(str(body[k]) for k in ("name", "message") if body.get(k))
-    if body.get("errors"):
-        text += " (" + "; ".join(str(e) for e in body["errors"]) + ")"
-    return conn.scrub(text or resp.reason or "")
-
-
-def _json(conn, resp, what):
-    """The decoded body of a successful response, or a CommandExecutionError."""
-    if resp.status_code >= 400:
-        kind = DateraNotFound if resp.status_code == 404 else CommandExecutionError
-        raise kind(
-            f"{conn.settings.where}: {what} failed: HTTP {resp.status_code} "
-            f"{_error_text(conn, resp)}"
-        )
-    try:
-        return resp.json()
-    except ValueError:
-        raise CommandExecutionError(
-            f"{conn.settings.where}: {what}: the answer is not JSON (HTTP {resp.status_code})"
-        ) from None
-
-
-def _unsupported(resp):
-    return resp.status_code == 404 or "UnsupportedVersion" in resp.text
-
-
-def _login(conn):
-    """Log in (negotiating the API version on the first login) and keep the session key."""
-    settings = conn.settings
-    body = {"name": settings.login, "password": settings.password}
-    if settings.ldap_server:
-        body["remote_server"] = settings.ldap_server
-    versions = (conn.version,) if conn.version else API_VERSIONS
-    for version in versions:
-        resp = _exchange(conn, "PUT", f"/v{version}/login", body, auth=False)
-        if _unsupported(resp) and version != versions[-1]:
-            log.info("%s: API v%s not offered, trying the next", settings.where, version)
-            continue
-        if resp.status_code in (401, 403):
-            ldap = f" via LDAP server {settings.ldap_server}" if settings.ldap_server else ""
-            raise CommandExecutionError(
-                f"{settings.where}: login as {settings.login!r}{ldap} refused: "
-                f"{_error_text(conn, resp)} (check san_login / san_password)"
-            )
-        key = _json(conn, resp, "login").get("key")
-        if not key:
-            raise CommandExecutionError(f"{settings.where}: login answered without a key")
-        conn.token, conn.version = key, version
-        conn.logins += 1
-        log.debug("%s: logged in as %r, API v%s", settings.where, settings.login, version)
-        return
-
-
-def _api(conn, method, path, body=None, params=None):
-    """``method path`` (below ``/v<version>``) → the response envelope."""
-    resp = _exchange(conn, method, path, body, params)
-    return _json(conn, resp, f"{method} {path}")
+def _number(value, what, low=0.0):
+    return _util("datera_api.number")(value, what, low)
 
 
 def _data(conn, method, path, body=None):
-    return _api(conn, method, path, body).get("data")
-
-
-def _list(conn, path, page_size=None):
-    """
-    Every item of a collection. The first request carries only ``limit`` (when
-    ``page_size`` is given: not every collection accepts it); while the v2.2 metadata says
-    more items exist, the next pages are asked for by ``offset`` and ``limit``.
-    """
-    params = {"limit": int(_number(page_size, "page_size", 1))} if page_size else None
-    envelope = _api(conn, "GET", path, params=params)
-    items = list(envelope.get("data") or [])
-    meta = envelope.get("metadata") or {}
-    while meta.get("limit") and len(items) < (meta.get("total_count") or 0):
-        params = {
-            "offset": int(meta.get("offset") or 0) + int(meta["limit"]),
-            "limit": meta["limit"],
-        }
-        envelope = _api(conn, "GET", path, params=params)
-        page = envelope.get("data") or []
-        if not page:
-            break
-        items.extend(page)
-        meta = envelope.get("metadata") or {}
-    if len(items) < (meta.get("total") or 0):  # v2.1: no offset, one page only
-        log.warning("%s: %s lists %d of %d", conn.settings.where, path, len(items), meta["total"])
-    return items
+    """The ``data`` of ``method path``; HTTP 404 raises DateraNotFound."""
+    try:
+        return conn.data(method, path, body)
+    except CommandExecutionError as err:
+        if getattr(err, "status", None) == 404:
+            raise DateraNotFound(str(err)) from None
+        raise
 
 
 # --- helpers for the public functions -------------------------------------------------------
@@ -536,17 +129,6 @@ def _capacity(system_body):
         "used_gib": round((total - free) / GIB, 2),
         "free_gib": round(free / GIB, 2),
         "free_percent": round(100.0 * free / total, 2) if total else 0.0,
-    }
-
-
-def _endpoint(conn):
-    settings = conn.settings
-    return {
-        "backend": settings.backend or None,
-        "url": settings.base_url,
-        "api_version": f"v{conn.version}" if conn.version else None,
-        "tls": conn.tls,
-        "warnings": conn.warnings,
     }
 
 
@@ -592,8 +174,8 @@ def login_check(backend=None, **kwargs):
         salt '*' datera.login_check datera-east verify=False
     """
     conn = _connection(backend, kwargs)
-    _api(conn, "GET", "/system")
-    result = _endpoint(conn)
+    conn.api("GET", "/system")
+    result = conn.endpoint()
     result.update({"logged_in": True, "user": conn.settings.login, "tenant": conn.settings.tenant})
     return result
 
@@ -609,7 +191,7 @@ def ping(backend=None, **kwargs):
         salt '*' datera.ping
     """
     conn = _connection(backend, kwargs)
-    _api(conn, "GET", "/system")
+    conn.api("GET", "/system")
     return True
 
 
@@ -628,7 +210,7 @@ def system(backend=None, **kwargs):
     body = _data(conn, "GET", "/system")
     result = {key: body.get(key) for key in ("name", "uuid", "sw_version", "op_state", "health")}
     result["capacity"] = _capacity(body)
-    result.update(_endpoint(conn))
+    result.update(conn.endpoint())
     return result
 
 
@@ -658,10 +240,10 @@ def api_versions(backend=None, **kwargs):
         salt '*' datera.api_versions
     """
     conn = _connection(backend, kwargs)
-    resp = _exchange(conn, "GET", "/api_versions", auth=False)
-    offered = _json(conn, resp, "GET /api_versions") if resp.status_code < 400 else {}
+    resp = conn.exchange("GET", "/api_versions", auth=False)
+    offered = conn.json(resp, "GET /api_versions") if resp.status_code < 400 else {}
     if conn.token is None:
-        _login(conn)
+        conn.login()
     return {"cluster": offered.get("api_versions"), "negotiated": f"v{conn.version}"}
 
 
@@ -675,7 +257,7 @@ def tenants(backend=None, **kwargs):
 
         salt '*' datera.tenants
     """
-    return _list(_connection(backend, kwargs), "/tenants")
+    return _connection(backend, kwargs).list("/tenants")
 
 
 def app_instances(backend=None, page_size=None, **kwargs):
@@ -691,7 +273,7 @@ def app_instances(backend=None, page_size=None, **kwargs):
 
         salt '*' datera.app_instances
     """
-    return _list(_connection(backend, kwargs), "/app_instances", page_size)
+    return _connection(backend, kwargs).list("/app_instances", page_size)
 
 
 def app_instance(name, backend=None, **kwargs):
@@ -749,7 +331,7 @@ def create_volume(name, size=1, replica_count=None, online=False, backend=None, 
         ],
     }
     ai = _data(conn, "POST", "/app_instances", body)
-    if _bool(online, "online"):
+    if _util("datera_api.boolean")(online, "online"):
         ai = _set_admin_state(conn, name, "online")
     return _volume_summary(ai)
 
@@ -831,7 +413,7 @@ def smoke_test(backend=None, size=1, timeout=60, poll=0.5, **kwargs):
             ) from None
         timings[label] = round(time.monotonic() - began, 3)
     timings["total"] = round(time.monotonic() - started, 3)
-    result = _endpoint(conn)
+    result = conn.endpoint()
     result.update(
         {"ok": True, "volume": name, "seconds": timings, "requests": conn.requests - first_request}
     )
@@ -857,7 +439,7 @@ def initiators(backend=None, **kwargs):
 
         salt '*' datera.initiators
     """
-    return _list(_connection(backend, kwargs), "/initiators")
+    return _connection(backend, kwargs).list("/initiators")
 
 
 def ip_pools(backend=None, **kwargs):
@@ -870,7 +452,7 @@ def ip_pools(backend=None, **kwargs):
 
         salt '*' datera.ip_pools
     """
-    return _list(_connection(backend, kwargs), "/access_network_ip_pools")
+    return _connection(backend, kwargs).list("/access_network_ip_pools")
 
 
 def cert_fingerprint(backend=None, **kwargs):
@@ -885,24 +467,4 @@ def cert_fingerprint(backend=None, **kwargs):
 
         salt '*' datera.cert_fingerprint
     """
-    settings = _settings(backend, kwargs)
-    if settings.scheme != "https":
-        raise SaltInvocationError(f"{settings.where} uses plain HTTP: there is no certificate")
-    try:
-        pem = ssl.get_server_certificate((settings.host, settings.port), timeout=settings.timeout)
-    except TimeoutError:
-        raise CommandExecutionError(
-            f"{settings.where}: no answer within {settings.timeout:g} s (reading the certificate)"
-        ) from None
-    except OSError as err:  # ssl.SSLError included
-        raise CommandExecutionError(
-            f"{settings.where}: cannot read the certificate: {_reason(err)}"
-        ) from None
-    fingerprint = _colons(hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest())
-    return {
-        "host": settings.host,
-        "port": settings.port,
-        "sha256": fingerprint,
-        "pinned": settings.fingerprint or None,
-        "matches": fingerprint == settings.fingerprint if settings.fingerprint else None,
-    }
+    return _util("datera_api.server_fingerprint")(_settings(backend, kwargs))

@@ -10,27 +10,22 @@ Cinder is reached as cinder's own service account: the ``datera:keystone`` pilla
 the Fuel ext_pillar from ``cinder.user_password`` and the management VIP), or a ``keystone``
 dict argument. The password is sent to Keystone only; it is never logged or returned.
 
+The Keystone and Cinder client itself is ``_utils/datera_openstack.py``.
+
 :depends: requests
 """
 
+import importlib
+import importlib.util
 import logging
-import time
 from urllib.parse import quote
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
-
-try:
-    import requests
-
-    HAS_REQUESTS = True
-except ImportError:  # pragma: no cover - requests is a Salt dependency
-    HAS_REQUESTS = False
 
 log = logging.getLogger(__name__)
 
 __virtualname__ = "datera_volume_type"
 
-VOLUME_SERVICES = ("volumev3", "block-storage")
 QOS_KEYS = (
     "read_iops_max",
     "write_iops_max",
@@ -46,169 +41,26 @@ OWNED_PREFIX = "DF:"
 
 
 def __virtual__():
-    if not HAS_REQUESTS:
+    if importlib.util.find_spec("requests") is None:
         return False, "datera_volume_type: the requests library is not installed"
     return __virtualname__
 
 
-# --- Keystone settings -----------------------------------------------------------------------
+# --- the client (_utils/datera_openstack.py) ---------------------------------------------------
 
 
-def _keystone_settings(overrides=None):
-    """cinder's Keystone account: pillar ``datera:keystone``, then ``overrides`` on top."""
-    # the pillar schema (datera_pillar) owns the keys and their defaults
-    conf = dict(__salt__["datera_pillar.settings"](reveal=True)["keystone"])
-    unknown = sorted(set(overrides or {}) - set(conf))
-    if unknown:
-        raise SaltInvocationError(f"keystone: unknown key(s): {', '.join(unknown)}")
-    conf.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    if not conf["auth_url"] and conf["host"]:
-        conf["auth_url"] = f"http://{conf['host']}:{conf['port']}/v3"
-    missing = [key for key in ("auth_url", "user", "password", "project") if not conf[key]]
-    if missing:
-        raise SaltInvocationError(
-            "; ".join(f"datera:keystone:{key}: is required" for key in missing)
-        )
-    conf["auth_url"] = str(conf["auth_url"]).rstrip("/")
-    if not conf["auth_url"].endswith("/v3"):
-        conf["auth_url"] += "/v3"
-    return conf
-
-
-def _verify(conf):
-    if conf["ca_bundle"]:
-        return conf["ca_bundle"]
-    if conf["verify"] is False:
-        log.warning("datera_volume_type: TLS verification of %s is off", conf["auth_url"])
-    return conf["verify"]
-
-
-# --- the HTTP client -------------------------------------------------------------------------
-
-
-def _message(response):
-    """Cinder's/Keystone's error text (``{"itemNotFound": {"message": ...}}`` and alike)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.reason or ""
-    for value in body.values() if isinstance(body, dict) else ():
-        if isinstance(value, dict) and value.get("message"):
-            return str(value["message"])
-    return response.reason or ""
-
-
-class _Cinder:
-    """A Keystone-authenticated session on Cinder's v3 API of cinder's service project."""
-
-    def __init__(self, conf):
-        self.conf = conf
-        self.http = requests.Session()
-        self.http.verify = _verify(conf)
-        self.token = None
-        self.url = None
-
-    def _send(self, method, url, **kwargs):
-        attempts = max(1, int(self.conf["retries"]))
-        for attempt in range(1, attempts + 1):
-            try:
-                response = self.http.request(method, url, timeout=self.conf["timeout"], **kwargs)
-            except requests.RequestException as exc:
-                if attempt == attempts:
-                    raise CommandExecutionError(
-                        f"cannot reach {url.split('?')[0]}: {type(exc).__name__}"
-                    ) from None
-            else:
-                if response.status_code < 500 or attempt == attempts:
-                    return response
-            time.sleep(self.conf["retry_interval"] * attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def login(self):
-        conf = self.conf
-        body = {
-            "auth": {
-                "identity": {
-                    "methods": ["password"],
-                    "password": {
-                        "user": {
-                            "name": conf["user"],
-                            "domain": {"name": conf["user_domain"]},
-                            "password": conf["password"],
-                        }
-                    },
-                },
-                "scope": {
-                    "project": {"name": conf["project"], "domain": {"name": conf["project_domain"]}}
-                },
-            }
-        }
-        response = self._send("POST", f"{conf['auth_url']}/auth/tokens", json=body)
-        if response.status_code != 201 or "X-Subject-Token" not in response.headers:
-            raise CommandExecutionError(
-                f"Keystone {conf['auth_url']} refused user {conf['user']} of project "
-                f"{conf['project']}: HTTP {response.status_code} {_message(response)}"
-            )
-        self.token = response.headers["X-Subject-Token"]
-        self.url = _volume_endpoint(response.json().get("token") or {}, conf)
-        log.debug("datera_volume_type: logged in to %s, Cinder at %s", conf["auth_url"], self.url)
-
-    def call(self, method, path, body=None, ok=(200,)):
-        """One Cinder request; logs in (again, once, on 401) as needed; JSON body or None."""
-        if self.token is None:
-            self.login()
-        response = self._request(method, path, body)
-        if response.status_code == 401:
-            self.login()
-            response = self._request(method, path, body)
-        if response.status_code not in ok:
-            raise CommandExecutionError(
-                f"Cinder {method} {path}: HTTP {response.status_code} {_message(response)}"
-            )
-        return response.json() if response.content else None
-
-    def _request(self, method, path, body):
-        headers = {"X-Auth-Token": self.token, "Accept": "application/json"}
-        return self._send(method, self.url + path, json=body, headers=headers)
-
-
-def _volume_endpoint(token, conf):
-    """Cinder v3's URL from the token's catalog, ending in the project id."""
-    for service in token.get("catalog") or []:
-        if service.get("type") not in VOLUME_SERVICES:
-            continue
-        for endpoint in service.get("endpoints") or []:
-            if endpoint.get("interface") != conf["interface"]:
-                continue
-            if conf["region"] and endpoint.get("region") != conf["region"]:
-                continue
-            url = str(endpoint["url"]).rstrip("/")
-            project_id = (token.get("project") or {}).get("id")
-            if project_id and not url.endswith("/" + project_id):
-                url += "/" + project_id
-            return url
-    raise CommandExecutionError(
-        f"Keystone {conf['auth_url']}: no {conf['interface']} volumev3 endpoint"
-        + (f" in region {conf['region']}" if conf["region"] else "")
-        + " in the service catalog"
-    )
+def _util(name):
+    """The utils function ``name``, from ``__utils__`` or the installed extension (the same
+    three lines as ``datera._util``: Salt gives modules no other place to share them)."""
+    module, function = name.split(".")
+    found = __utils__.get(name)
+    return found or getattr(importlib.import_module(f"datera_formula.utils.{module}"), function)
 
 
 def _cinder(keystone=None):
-    """The session for these settings, kept in ``__context__`` for the rest of the run."""
-    conf = _keystone_settings(keystone)
-    key = (
-        "datera_volume_type.session",
-        conf["auth_url"],
-        conf["user"],
-        conf["project"],
-        conf["interface"],
-        conf["region"],
-    )
-    session = __context__.get(key)
-    if session is None or session.conf != conf:
-        session = __context__[key] = _Cinder(conf)
-    return session
+    """This run's Cinder session for ``datera:keystone`` with ``keystone`` on top."""
+    pillar = __salt__["datera_pillar.settings"](reveal=True)["keystone"]
+    return _util("datera_openstack.cinder")(pillar, keystone, __context__)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -345,6 +197,11 @@ def specs(
         wanted["DF:placement_mode"] = placement_mode
     if placement_policy is not None:
         wanted["DF:placement_policy"] = str(placement_policy)
+    return _add_extras(wanted, qos, extra_specs)
+
+
+def _add_extras(wanted, qos, extra_specs):
+    """``wanted`` with the ``DF:<qos key>`` limits and the verbatim ``extra_specs``."""
     for key, value in (qos or {}).items():
         if key not in QOS_KEYS:
             raise SaltInvocationError(f"qos:{key}: unknown, known: {', '.join(QOS_KEYS)}")

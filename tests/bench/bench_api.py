@@ -58,8 +58,8 @@ def _run(module, mode, func, kwargs, monkeypatch):
         patch.setattr(
             module, "__context__", {} if mode == "reuse" else _ForgetfulContext(), raising=False
         )
-        if mode == "no_reuse":
-            patch.setattr(module.requests, "Session", _ClosingSession)
+        if mode == "no_reuse":  # the client is _utils/datera_api.py
+            patch.setattr(loaders.load("utils", "datera_api").requests, "Session", _ClosingSession)
         return getattr(module, func)(**kwargs)
 
 

@@ -12,6 +12,7 @@ import textwrap
 
 import pytest
 
+from tests.support.datera_sim import DateraSimulator
 from tests.support.paths import REPO
 
 LOADER_DIRS = ("_modules", "_states", "_utils", "_pillar", "_runners")
@@ -75,6 +76,19 @@ def test_pip_install_exposes_modules_through_the_entry_point(site, tmp_path):
     )
     status = salt_call(tmp_path, "datera_install.status", site=site)
     assert status["extension"] == formula_version and status["shadowed"] == []
+
+
+def test_the_api_client_loads_from_the_installed_extension(site, tmp_path):
+    """Salt's utils loader reads no extension's entry point: where the formula is only
+    installed (nothing synced), ``datera`` finds its client (``_utils/datera_api.py``) and
+    the masking in the installed package and talks to a cluster with them."""
+    password = "Extension-S3cret"
+    with DateraSimulator(users={"admin": password}) as sim:
+        settings = [f"san_ip={sim.host}", "san_login=admin", f"san_password={password}"]
+        settings += [f"port={sim.https_port}", f"ca_bundle={sim.ca_pem_path}"]
+        result = salt_call(tmp_path, "datera.login_check", *settings, site=site)
+    assert result["logged_in"] is True and result["api_version"] == "v2.2"
+    assert result["tls"] == f"verified with CA bundle {sim.ca_pem_path}"
 
 
 def state_tree(root, modules_from=REPO / "_modules"):

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.support.datera_sim import DateraSimulator
+from tests.support.openstack_sim import OpenStackSimulator
 from tests.support.paths import CINDER_SAMPLE
 
 SECRET = "Functional-Secret"
@@ -58,3 +60,23 @@ def test_initiator_name_state(states, tmp_path):
     assert again.result is True and again.changes == {}
     assert first.changes["InitiatorName"]["new"] in path.read_text()
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_clients_come_from_salts_utils_loader(loaders, set_pillar):
+    """``datera`` and ``datera_volume_type`` reach their clients (``_utils/datera_api.py``,
+    ``_utils/datera_openstack.py``) through the ``__utils__`` Salt's loader builds from
+    ``utils_dirs``, with the pillar read through ``datera_pillar``."""
+    with (
+        DateraSimulator(users={"admin": SECRET}) as datera,
+        OpenStackSimulator(users={"cinder": SECRET}) as cloud,
+    ):
+        api = {"port": datera.https_port, "ca_bundle": datera.ca_pem_path}
+        pillar = pillar_for("/nonexistent/cinder.conf", san_ip=datera.host, api=api)
+        pillar["keystone"] = {"auth_url": cloud.auth_url, "password": SECRET}
+        set_pillar(pillar)
+        modules = loaders.modules
+        reached = modules.datera.login_check()
+        assert reached["logged_in"] is True and reached["backend"] == "datera"
+        assert reached["tls"] == f"verified with CA bundle {datera.ca_pem_path}"
+        assert [t["name"] for t in modules.datera_volume_type.list_types()] == ["__DEFAULT__"]
+        assert cloud.count("POST", "/v3/auth/tokens") == 1
