@@ -131,3 +131,34 @@ def test_the_refresh_step_syncs_only_where_the_extension_is_not_installed(site, 
     warning = warned["datera-refresh-synced-copy-shadows-extension"]["test"]
     assert any("modules/datera.py" in str(arg) for arg in warning)
     assert not [sid for sid in warned if sid.startswith("datera-sync-")]
+
+
+def test_modules_by_pip_and_states_by_file_roots_deploy_a_controller(site, tmp_path):
+    """The install story end to end: the extension installed (nothing synced), the state
+    tree served from ``datera/`` alone; ``state.apply datera`` configures a controller."""
+    password = "Extension-Deploy-S3cret"
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "datera").symlink_to(REPO / "datera")
+    conf = tmp_path / "cinder.conf"
+    conf.write_text("[DEFAULT]\nenabled_backends = lvm\n\n[lvm]\nvolume_group = cinder\n")
+    with DateraSimulator(users={"admin": password}) as sim:
+        backend = {"san_ip": sim.host, "san_login": "admin", "san_password": password}
+        backend["api"] = {"port": sim.https_port, "ca_bundle": sim.ca_pem_path}
+        pillar = {
+            "datera": {
+                "role": "controller",
+                "cinder": {"conf_file": str(conf), "check_driver": False},
+                "iscsi": {"initiator_file": str(tmp_path / "initiatorname.iscsi")},
+                "lookup": {"manage_packages": False, "manage_services": False},
+                "pacemaker": {"manage": False},
+                "backends": {"datera": backend},
+            }
+        }
+        args = ("state.apply", "datera")
+        states = salt_call(tmp_path, *args, site=site, file_roots=files, pillar=pillar)
+    assert all(s["result"] is True for s in states.values()), states
+    assert (
+        "[datera]\n" in conf.read_text() and "enabled_backends = lvm,datera\n" in conf.read_text()
+    )
+    assert password not in json.dumps(states)
