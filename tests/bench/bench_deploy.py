@@ -62,7 +62,7 @@ def bench_master(salt_factories, tmp_path_factory):
     factory.floor_steps = floor_steps
     factory.formula = formula
     factory.preflight_checks_cluster = (
-        "datera.healthy" in (files / "datera" / "preflight.sls").read_text()
+        "datera.preflight" in (files / "datera" / "preflight.sls").read_text()
     )
     with factory.started():
         yield factory
@@ -77,13 +77,27 @@ def _check(ret, what, password):
         )
 
 
-def _one_rep(run_cli, cloud, sim, password):
-    counter = sim.bench_connections
+def _measured(run, n, **extra):
+    """What every measured orchestration reports: time, CPU (all of Salt, the master alone,
+    the master per minion), the jobs it published and each step's time."""
+    return {
+        "seconds": round(run.seconds, 2),
+        "cpu_seconds": round(run.cpu_seconds, 2),
+        "master_cpu_seconds": round(run.master_cpu_seconds, 2),
+        "master_cpu_per_minion": round(run.master_cpu_seconds / n, 3),
+        "jobs": h.jobs(run.ret),
+        "steps": h.step_durations(run.ret),
+        **extra,
+    }
+
+
+def _one_rep(run_cli, cloud, sim, password, master_pid):
+    counter, n = sim.bench_connections, len(cloud.controllers)
     cloud.reset()
     h.reset_api(sim, counter)
     v0 = h.cib_version(cloud.cib_file)
-    first, t_first, c_first = h.orchestrate(run_cli, "datera.deploy")
-    _check(first, "deploy", password)
+    first = h.orchestrate(run_cli, "datera.deploy", master_pid=master_pid)
+    _check(first.ret, "deploy", password)
     api_first = h.api_usage(sim, counter)
     v1 = h.cib_version(cloud.cib_file)
     writes_first = h.cib_writes(v0, v1)
@@ -91,39 +105,33 @@ def _one_rep(run_cli, cloud, sim, password):
     v1 = h.cib_version(cloud.cib_file)
 
     h.reset_api(sim, counter)
-    again, t_again, c_again = h.orchestrate(run_cli, "datera.deploy")
-    _check(again, "re-run", password)
+    again = h.orchestrate(run_cli, "datera.deploy", master_pid=master_pid)
+    _check(again.ret, "re-run", password)
     api_again = h.api_usage(sim, counter)
     v2 = h.cib_version(cloud.cib_file)
 
-    floor, t_floor, c_floor = h.orchestrate(run_cli, "bench_floor.deploy")
-    _check(floor, "floor", password)
+    floor = h.orchestrate(run_cli, "bench_floor.deploy", master_pid=master_pid)
+    _check(floor.ret, "floor", password)
     return {
-        "first": {
-            "seconds": round(t_first, 2),
-            "cpu_seconds": round(c_first, 2),
-            "load": os.getloadavg()[0],
-            "changes": h.count_changes(first),
-            "api": api_first,
-            "cib_writes": writes_first,
-            "restarts": len(h.restarted_on(first)),
-            "steps": h.step_durations(first),
-        },
-        "rerun": {
-            "seconds": round(t_again, 2),
-            "cpu_seconds": round(c_again, 2),
-            "changes": h.count_changes(again),
-            "api": api_again,
-            "cib_writes": h.cib_writes(v1, v2),
-            "cib_unchanged": v1 == v2,
-            "restarts": len(h.restarted_on(again)),
-            "steps": h.step_durations(again),
-        },
-        "floor": {
-            "seconds": round(t_floor, 2),
-            "cpu_seconds": round(c_floor, 2),
-            "steps": h.step_durations(floor),
-        },
+        "first": _measured(
+            first,
+            n,
+            load=os.getloadavg()[0],
+            changes=h.count_changes(first.ret),
+            api=api_first,
+            cib_writes=writes_first,
+            restarts=len(h.restarted_on(first.ret)),
+        ),
+        "rerun": _measured(
+            again,
+            n,
+            changes=h.count_changes(again.ret),
+            api=api_again,
+            cib_writes=h.cib_writes(v1, v2),
+            cib_unchanged=v1 == v2,
+            restarts=len(h.restarted_on(again.ret)),
+        ),
+        "floor": _measured(floor, n),
     }
 
 
@@ -145,9 +153,16 @@ def _summary(n, reps, cold_seconds, start_seconds):
         "deploy_cpu_seconds": h.median([r["cpu_seconds"] for r in firsts]),
         "rerun_cpu_seconds": h.median([r["cpu_seconds"] for r in reruns]),
         "floor_cpu_seconds": h.median([r["floor"]["cpu_seconds"] for r in reps]),
+        "deploy_master_cpu_per_minion": h.median([r["master_cpu_per_minion"] for r in firsts]),
+        "rerun_master_cpu_per_minion": h.median([r["master_cpu_per_minion"] for r in reruns]),
+        "floor_master_cpu_per_minion": h.median(
+            [r["floor"]["master_cpu_per_minion"] for r in reps]
+        ),
+        "deploy_jobs": firsts[-1]["jobs"],
+        "floor_jobs": reps[-1]["floor"]["jobs"],
         "load_average_1min": [r["load"] for r in firsts],
         "formula_over_floor": round(t_first / t_floor, 2) if t_floor else None,
-        "rerun_over_first": round(t_rerun / t_first, 3) if t_first else None,
+        "rerun_over_floor": round(t_rerun / t_floor, 2) if t_floor else None,
         "rerun_changes": max(r["changes"]["configuration"] for r in reruns),
         "rerun_changes_all_steps": max(r["changes"]["all"] for r in reruns),
         "rerun_changed_states": worst["changes"]["by_step"],
@@ -210,11 +225,12 @@ def bench_orchestration(bench_master, sim, password):
                     started[minion_id] = factory
             start_seconds = time.perf_counter() - began
             cloud.reset()
-            cold, cold_seconds, _ = h.orchestrate(run_cli, "datera.deploy")  # warms new minions
-            _check(cold, f"N={n} warm-up deploy", password)
+            cold = h.orchestrate(run_cli, "datera.deploy")  # warms the new minions up
+            _check(cold.ret, f"N={n} warm-up deploy", password)
+            cold_seconds = cold.seconds
             reps = []
             for rep in range(REPS):
-                reps.append(_one_rep(run_cli, cloud, sim, password))
+                reps.append(_one_rep(run_cli, cloud, sim, password, bench_master.pid))
                 r = reps[-1]
                 print(
                     f"[bench] N={n:<2} rep {rep + 1}/{REPS}: deploy {r['first']['seconds']:6.1f} s"

@@ -203,12 +203,8 @@ def floor_orchestration(files):
     return steps
 
 
-def tree_cpu_seconds():
-    """CPU seconds used so far by this process's descendants (salt-master, salt-minions and
-    their job processes, salt-run): robust to other tenants of a shared machine, unlike wall
-    time. Live and zombie descendants count their own time and their reaped children's;
-    children this process reaped count through its own cutime/cstime. The simulator's
-    threads (this process's own time) are left out."""
+def _processes():
+    """``{pid: (ppid, own CPU ticks, reaped children's CPU ticks)}`` from /proc."""
     procs = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -221,12 +217,24 @@ def tree_cpu_seconds():
         fields = data[data.rindex(")") + 2 :].split()
         ticks = [int(x) for x in fields[11:15]]  # utime stime cutime cstime
         procs[int(name)] = (int(fields[1]), sum(ticks[:2]), sum(ticks[2:]))
-    me = os.getpid()
+    return procs
+
+
+def tree_cpu_seconds(root=None, include_root=False):
+    """CPU seconds used so far by the descendants of ``root`` (default: this process: the
+    salt-master, salt-minions and their job processes, salt-run): robust to other tenants
+    of a shared machine, unlike wall time. Live and zombie descendants count their own time
+    and their reaped children's; children the root reaped count through its cutime/cstime.
+    This process's own time (the simulator's threads) is left out; a given ``root`` (the
+    salt-master) counts itself with ``include_root``."""
+    procs = _processes()
+    root = root or os.getpid()
     children = {}
     for pid, (ppid, _, _) in procs.items():
         children.setdefault(ppid, []).append(pid)
-    total = procs.get(me, (0, 0, 0))[2]
-    stack = list(children.get(me, []))
+    own, reaped = procs.get(root, (0, 0, 0))[1:]
+    total = reaped + (own if include_root else 0)
+    stack = list(children.get(root, []))
     while stack:
         pid = stack.pop()
         total += procs[pid][1] + procs[pid][2]
@@ -234,13 +242,40 @@ def tree_cpu_seconds():
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def orchestrate(run_cli, sls, *args):
-    """``(ret, wall seconds, CPU seconds of the master, minions and salt-run)``."""
-    cpu = tree_cpu_seconds()
+class Run:
+    """One measured orchestration: its return, wall seconds, CPU seconds of everything Salt
+    ran (master, minions, salt-run) and of the salt-master alone."""
+
+    def __init__(self, ret, seconds, cpu_seconds, master_cpu_seconds):
+        self.ret, self.seconds = ret, seconds
+        self.cpu_seconds, self.master_cpu_seconds = cpu_seconds, master_cpu_seconds
+
+
+def orchestrate(run_cli, sls, *args, master_pid=None):
+    """Run ``salt-run state.orchestrate sls`` and measure it (a ``Run``)."""
+    master = (lambda: tree_cpu_seconds(master_pid, True)) if master_pid else (lambda: 0.0)
+    cpu, master_cpu = tree_cpu_seconds(), master()
     started = time.perf_counter()
     ret = run_cli.run("state.orchestrate", sls, *args)
     wall = time.perf_counter() - started
-    return ret, wall, tree_cpu_seconds() - cpu
+    return Run(ret, wall, tree_cpu_seconds() - cpu, master() - master_cpu)
+
+
+_MINIONS_IN_COMMENT = re.compile(r"(?:Updating|No changes made to|Run failed on minions:) ([^.]+)")
+
+
+def jobs(ret):
+    """What the orchestration published: ``{"state_jobs": salt.state steps that ran,
+    "minion_jobs": minions those steps ran on}`` (from each step's comment, which names
+    them: "Updating ctl1. No changes made to ctl2, ctl3.")."""
+    state_jobs = minion_jobs = 0
+    for step in orchestration.in_order(output(ret)):
+        named = _MINIONS_IN_COMMENT.findall(str(step.get("comment", "")))
+        minions = {m.strip() for group in named for m in group.split(",") if m.strip()}
+        if minions:
+            state_jobs += 1
+            minion_jobs += len(minions)
+    return {"state_jobs": state_jobs, "minion_jobs": minion_jobs}
 
 
 def output(ret):
