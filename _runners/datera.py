@@ -11,18 +11,35 @@ secrets masked, and exits non-zero on drift, so it can run from cron or CI. Run
 import logging
 
 import salt.client
+import salt.exceptions
+import salt.fileclient
+import salt.utils.files
+import salt.utils.yaml
 
 log = logging.getLogger(__name__)
 
 __virtualname__ = "datera"
 
-CONTROLLERS = "I@datera:role:primary-controller or I@datera:role:controller"
-PRIMARY = "I@datera:role:primary-controller"
+TARGETS = "salt://datera/targets.yaml"  # the same file deploy.sls reads
 CLUSTER_SLS = "datera.pacemaker.resource,datera.volume_types"
 
 
 def __virtual__():
     return __virtualname__
+
+
+def _targets():
+    """The compound targets by role (``primary``, ``controllers``, ``others``), from the
+    formula's state tree as the master serves it."""
+    with salt.fileclient.FSClient(__opts__) as client:
+        path = client.cache_file(TARGETS)
+    if not path:
+        raise salt.exceptions.CommandExecutionError(
+            f"{TARGETS} is not served by this master: is the formula's state tree in "
+            "file_roots / gitfs?"
+        )
+    with salt.utils.files.fopen(path) as handle:
+        return salt.utils.yaml.safe_load(handle)
 
 
 def _summarise(minion_return):
@@ -50,7 +67,7 @@ def _cluster_drift(states):
     return found
 
 
-def drift(tgt=CONTROLLERS, tgt_type="compound", timeout=60, cluster=True):
+def drift(tgt=None, tgt_type="compound", timeout=60, cluster=True):
     """
     Compare every controller's cinder.conf (Datera sections, enabled_backends, shared host)
     with pillar and, on the primary controller, the Pacemaker resource and the volume types
@@ -66,6 +83,8 @@ def drift(tgt=CONTROLLERS, tgt_type="compound", timeout=60, cluster=True):
 
         salt-run datera.drift
     """
+    targets = _targets()
+    tgt = tgt or targets["controllers"]
     with salt.client.get_local_client(mopts=__opts__) as client:
         returns = client.cmd(
             tgt, "datera_conf.check", tgt_type=tgt_type, timeout=timeout, full_return=True
@@ -73,7 +92,7 @@ def drift(tgt=CONTROLLERS, tgt_type="compound", timeout=60, cluster=True):
         primary = {}
         if cluster:
             primary = client.cmd(
-                PRIMARY,
+                targets["primary"],
                 "state.sls",
                 [CLUSTER_SLS],
                 tgt_type="compound",
@@ -172,7 +191,7 @@ def _table(resource, view, seen_from, rows):
     return "\n".join(lines)
 
 
-def status(tgt=CONTROLLERS, tgt_type="compound", timeout=30, full=False):
+def status(tgt=None, tgt_type="compound", timeout=30, full=False):
     """
     Where cinder-volume runs, from the live cluster, in a ``crm_mon``-like table: one row
     per controller with its cluster node, whether it is online, where ``p_cinder-volume``
@@ -191,6 +210,7 @@ def status(tgt=CONTROLLERS, tgt_type="compound", timeout=30, full=False):
 
         salt-run datera.status
     """
+    tgt = tgt or _targets()["controllers"]
     with salt.client.get_local_client(mopts=__opts__) as client:
         returns = client.cmd(
             tgt,

@@ -13,8 +13,7 @@
     A controller restarts cinder-volume through Pacemaker when its cinder.conf changed and
     cinder-volume runs there: at most once per orchestration. #}
 {%- set tplroot = tpldir.split('/')[0] %}
-{%- set primary = 'I@datera:role:primary-controller' %}
-{%- set others = 'I@datera:role:controller or I@datera:role:compute' %}
+{%- import_yaml tplroot ~ "/targets.yaml" as targets %}
 {#- The later phases tell the nodes the pre-flight passed: not run twice. #}
 {%- set preflight_passed = {'datera_orchestration': {'preflight_passed': True}} %}
 
@@ -26,7 +25,7 @@ datera-deploy-prepare:
 
 datera-deploy-primary:
   salt.state:
-    - tgt: {{ primary | yaml_dquote }}
+    - tgt: {{ targets.primary | yaml_dquote }}
     - tgt_type: compound
     - sls: {{ tplroot }}.primary
     - pillar: {{ preflight_passed | json }}
@@ -35,7 +34,7 @@ datera-deploy-primary:
 
 datera-deploy-others:
   salt.state:
-    - tgt: {{ others | yaml_dquote }}
+    - tgt: {{ targets.others | yaml_dquote }}
     - tgt_type: compound
     - sls: {{ tplroot }}
     - pillar: {{ preflight_passed | json }}
