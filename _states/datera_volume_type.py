@@ -55,19 +55,14 @@ def present(
 
     name
         The volume type name.
-
     backend
         The backend (``datera:backends`` key); may be omitted when there is only one.
-
     replica_count, placement_mode, placement_policy, qos, extra_specs
         The type's Datera extra specs; see ``datera_volume_type.specs``.
-
     description
         The type's description.
-
     prune
         Remove ``DF:*`` extra specs not declared here (default ``True``).
-
     keystone
         Optional dict overriding ``datera:keystone`` (auth_url, user, password, project,
         user_domain, project_domain, interface, region, ca_bundle, verify, timeout).
