@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from tests.bench import harness as h
+from tests.bench import scale_model
 
 TARGETS = {
     "t3_over_t1": 2.0,
@@ -149,6 +150,30 @@ def targets(deploy, conf, quick):
 
 
 # --- text ------------------------------------------------------------------------------------
+
+
+def _scale_tables(deploy):
+    cores = os.cpu_count() or 1
+    model, paper, checked = scale_model.table(deploy, cores)
+    inputs = (
+        f"inputs (N = 1): {model['latency']:.2f} s latency per phase (the floor), "
+        f"{model['job_cpu']:.2f} CPU-s per minion job, {model['master_cpu_per_job']:.2f} "
+        "master CPU-s per minion job; assumptions: tests/bench/scale_model.py"
+    )
+    return [
+        (
+            "Scale on paper: every controller on its own host, one master core (seconds)",
+            ["N", "minion jobs", "phases", "deploy (model)"],
+            paper,
+            [inputs],
+        ),
+        (
+            f"The model on this machine ({cores} CPUs shared by every node) vs measured",
+            ["N", "model", "measured", "measured/model"],
+            checked,
+            [],
+        ),
+    ]
 
 
 def _jobs(jobs):
@@ -293,6 +318,8 @@ def tables(deploy, conf, api):
                 ],
             )
         )
+    if deploy and "deploy_jobs" in deploy["sizes"].get("1", {}):
+        out += _scale_tables(deploy)
     if conf:
         set_option = conf["salt_set_option"]["median_seconds"]
         rows = []
