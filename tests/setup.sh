@@ -3,7 +3,9 @@
 #  - Debian packages (as root): Pacemaker, corosync and resource-agents (live tier, CLI);
 #    Graphviz and Chromium (docs);
 #  - .venv: Salt 3008.4 + the test tools, pinned in setup.cfg ([options.extras_require]);
-#  - .venv-cinder: the real cinder 29.0.0 with its Datera driver (fidelity tests).
+#  - Debian packages (as root): MariaDB and RabbitMQ (the end-to-end tier's control plane);
+#  - .venv-cinder: the real cinder 29.0.0 with its Datera driver (fidelity tests), Keystone 30,
+#    gunicorn, PyMySQL and python-openstackclient (end-to-end tier).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -21,6 +23,20 @@ if ! command -v cibadmin >/dev/null || ! command -v crm_simulate >/dev/null \
   else
     echo "setup: Pacemaker missing; run as root or: sudo apt-get install pacemaker-cli-utils" \
       "pacemaker corosync resource-agents" >&2
+    exit 1
+  fi
+fi
+
+# The end-to-end tier (tests/live/test_openstack_e2e.py) runs a control plane on loopback:
+# MariaDB and RabbitMQ, own instances started by the tests on this run's loopback address.
+if ! command -v mariadbd >/dev/null || ! command -v mariadb-install-db >/dev/null \
+    || [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server rabbitmq-server >/dev/null
+  else
+    echo "setup: MariaDB/RabbitMQ missing; run as root or: sudo apt-get install mariadb-server" \
+      "rabbitmq-server" >&2
     exit 1
   fi
 fi

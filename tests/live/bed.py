@@ -96,14 +96,14 @@ for _name in ("Mapping", "MutableMapping", "Sequence", "Iterable"):
 """
 EXTRA_CONF = """\
 [DEFAULT]
-transport_url = fake:/
+transport_url = {transport_url}
 state_path = {dir}/state
 auth_strategy = noauth
 log_file = {dir}/cinder-volume.log
 report_interval = 2
 service_down_time = 10
 [database]
-connection = sqlite:///{root}/cinder.sqlite
+connection = {connection}
 [oslo_concurrency]
 lock_path = {dir}/lock
 """
@@ -200,7 +200,7 @@ class Node:
         (self.dir / "corosync.conf").write_text(
             corosync_conf(self.bed.cluster_name, self.bed.token)
         )
-        (self.dir / "extra.conf").write_text(EXTRA_CONF.format(dir=self.dir, root=self.bed.root))
+        self.write_extra_conf()
         pcmk = self.dir / "pacemaker"
         for sub in ("blackbox", "cib", "cores", "pengine"):
             (pcmk / sub).mkdir(parents=True, exist_ok=True)
@@ -212,6 +212,14 @@ class Node:
         for sub in ("blackbox", "cib", "cores", "pengine"):
             os.chmod(pcmk / sub, 0o750)
         self.write_minion_config()
+
+    def write_extra_conf(self, transport_url="fake:/", connection=None):
+        """What a standalone cinder-volume needs besides the formula's cinder.conf: by default
+        oslo.messaging's in-process driver and the bed's shared sqlite file; the end-to-end
+        tests switch it to a real broker and database (tests/live/openstack.py)."""
+        connection = connection or f"sqlite:///{self.bed.root}/cinder.sqlite"
+        text = EXTRA_CONF.format(dir=self.dir, transport_url=transport_url, connection=connection)
+        (self.dir / "extra.conf").write_text(text)
 
     def write_minion_config(self):
         salt = self.dir / "salt"

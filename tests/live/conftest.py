@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from tests.live.bed import CINDER_VENV, NODES, SIM_HOST, LiveBed
+from tests.live.openstack import ControlPlane
 from tests.support import net
 from tests.support.clusters import DateraClusters
 from tests.support.fixtures import formula_master
@@ -24,11 +25,22 @@ LOGIN = "admin"
 def _missing():
     if os.geteuid() != 0:
         return "the live bed needs root (namespaces, mounts)"
-    for tool in ("corosync", "pacemakerd", "crm_mon", "nsenter", "unshare", "ocf-tester"):
+    for tool in (
+        "corosync",
+        "pacemakerd",
+        "crm_mon",
+        "nsenter",
+        "unshare",
+        "ocf-tester",
+        "mariadbd",
+        "mariadb-install-db",
+        "/usr/lib/rabbitmq/bin/rabbitmq-server",
+    ):
         if not shutil.which(tool):
             return f"{tool} is missing: run tests/setup.sh as root"
-    if not (CINDER_VENV / "bin" / "cinder-volume").exists():
-        return f"{CINDER_VENV}/bin/cinder-volume is missing: run tests/setup.sh"
+    for script in ("cinder-volume", "keystone-manage", "gunicorn", "openstack"):
+        if not (CINDER_VENV / "bin" / script).exists():
+            return f"{CINDER_VENV}/bin/{script} is missing: run tests/setup.sh"
     return None
 
 
@@ -58,8 +70,11 @@ class LivePillar:
     def __init__(self, root, bed, clusters, sim_ip):
         self.root, self.bed, self.clusters, self.sim_ip = root, bed, clusters, sim_ip
 
-    def write(self, password):
+    def write(self, password, keystone=None, volume_types=None):
+        """``keystone``: the pillar's ``datera:keystone``; ``volume_types``: the backend's."""
         backend = self.clusters.backend(self.sim_ip, password, login=LOGIN, replica_count=1)
+        if volume_types is not None:
+            backend["volume_types"] = volume_types
         common = {
             "datera": {
                 "backends": {"datera": backend},
@@ -72,6 +87,8 @@ class LivePillar:
                 "lookup": {"manage_packages": False, "manage_services": False},
             }
         }
+        if keystone:
+            common["datera"]["keystone"] = keystone
         top = {"base": {"*": ["common"]}}
         for name in NODES:
             top["base"][name] = [f"node_{name}"]
@@ -142,3 +159,26 @@ def no_two_instances(live):
     before = len(live.sampler.over)
     yield live.sampler
     assert live.sampler.over[before:] == [], f"two instances at once: {live.sampler.over[before:]}"
+
+
+@pytest.fixture(scope="session")
+def control_plane():
+    """A real control plane on loopback: MariaDB, RabbitMQ, Keystone, cinder-api and
+    cinder-scheduler (tests/live/openstack.py); checked for leftovers when it stops."""
+    cloud = ControlPlane(CINDER_VENV)
+    try:
+        yield cloud.start()
+    finally:
+        problems = cloud.stop()
+        assert not problems, "the control plane left things behind:\n" + "\n".join(problems)
+
+
+@pytest.fixture(scope="session")
+def openstack(live, control_plane):
+    """The control plane, with the bed's cinder-volume switched to its broker and database (a
+    second config file: the formula's cinder.conf is not touched); takes effect at the
+    resource's next start."""
+    live.timings.update({f"openstack: {k}": v for k, v in control_plane.timings.items()})
+    for node in live.nodes.values():
+        node.write_extra_conf(control_plane.transport_url, control_plane.db_url("cinder"))
+    return control_plane

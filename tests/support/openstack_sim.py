@@ -108,10 +108,15 @@ def _not_found(message):
     return _Error(404, "itemNotFound", message)
 
 
-def _public(volume_type):
+def _public(volume_type, qos=True, access=True):
+    """A type as cinder-api 29 shows it: list and show have the admin fields, a create has
+    no ``qos_specs_id``, an update neither of them (checked against the real API in
+    tests/live/test_openstack_sim_shapes.py)."""
     shown = dict(volume_type)
-    shown["os-volume-type-access:is_public"] = shown["is_public"]
-    shown["qos_specs_id"] = None
+    if access:
+        shown["os-volume-type-access:is_public"] = shown["is_public"]
+    if qos:
+        shown["qos_specs_id"] = None
     return shown
 
 
@@ -364,17 +369,17 @@ class OpenStackSimulator:
         if method == "GET":
             return 200, {"volume_types": [_public(t) for t in self.state.types.values()]}, {}
         if method != "POST":
-            raise _Error(405, "error", "method not allowed")
+            raise _Error(405, "badMethod", "method not allowed")
         spec = (body or {}).get("volume_type")
         if not isinstance(spec, dict) or not str(spec.get("name") or "").strip():
             raise _bad("Volume type name can not be empty.")
         if self.state.type_by_name(spec["name"]) is not None:
-            raise _Error(409, "conflict", f"Volume Type {spec['name']} already exists.")
+            raise _Error(409, "conflictingRequest", f"Volume Type {spec['name']} already exists.")
         specs = spec.get("extra_specs") or {}
         _check_specs(specs)
         is_public = spec.get("os-volume-type-access:is_public", True)
         type_id = self.state.add_type(spec["name"], spec.get("description"), specs, is_public)
-        return 200, {"volume_type": _public(self.state.types[type_id])}, {}
+        return 200, {"volume_type": _public(self.state.types[type_id], qos=False)}, {}
 
     def _one_type(self, method, volume_type, body):
         if method == "GET":
@@ -384,19 +389,19 @@ class OpenStackSimulator:
             for key in ("name", "description"):
                 if key in update:
                     volume_type[key] = update[key]
-            return 200, {"volume_type": _public(volume_type)}, {}
+            return 200, {"volume_type": _public(volume_type, qos=False, access=False)}, {}
         if method == "DELETE":
             if volume_type["id"] in self.state.in_use:
                 raise _bad("Target volume type is still in use.")
             del self.state.types[volume_type["id"]]
             return 202, None, {}
-        raise _Error(405, "error", "method not allowed")
+        raise _Error(405, "badMethod", "method not allowed")
 
     def _specs(self, method, volume_type, body):
         if method == "GET":
             return 200, {"extra_specs": dict(volume_type["extra_specs"])}, {}
         if method != "POST":
-            raise _Error(405, "error", "method not allowed")
+            raise _Error(405, "badMethod", "method not allowed")
         specs = (body or {}).get("extra_specs")
         _check_specs(specs)
         volume_type["extra_specs"].update(specs)
@@ -423,4 +428,4 @@ class OpenStackSimulator:
                 )
             del specs[key]
             return 202, None, {}
-        raise _Error(405, "error", "method not allowed")
+        raise _Error(405, "badMethod", "method not allowed")

@@ -14,8 +14,9 @@ KEYSTONE = "Keystone-Secret-1"
 FUEL = "Fuel-Plugin-Secret"
 API = "Api-Secret-7"
 WRONG = "Typo-In-New-Secret-3"
+OPENSTACK = "Cloud-Admin-Secret-5"  # the e2e control plane: admin, database, broker
 
-ALL = (DEPLOY, CONVERGE, LOCAL, DEMO, ROTATED, KEYSTONE, FUEL, API, WRONG)
+ALL = (DEPLOY, CONVERGE, LOCAL, DEMO, ROTATED, KEYSTONE, FUEL, API, WRONG, OPENSTACK)
 
 ISSUED = set()  # Datera session keys and Keystone tokens the simulators gave out
 
