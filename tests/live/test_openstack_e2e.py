@@ -178,7 +178,7 @@ def test_volume_types_through_the_real_cinder_api(live, openstack, no_two_instan
 
     again, _ = orchestrate(live)
     changed = {step: s["changes"] for step, s in steps(again).items()
-               if step != "datera-deploy-refresh" and s["changes"]}  # fmt: skip
+               if step != "datera-deploy-prepare" and s["changes"]}  # fmt: skip
     assert changed == {} and restarted_on(again) == []
     assert types_listed(openstack) == listed
 
