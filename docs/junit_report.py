@@ -230,6 +230,8 @@ def main(argv=None):
     parser.add_argument("--bench", type=Path, help="the benchmark's JSON (tests/bench)")
     args = parser.parse_args(argv)
     args.output.parent.mkdir(parents=True, exist_ok=True)
+    if not args.junit.is_file():  # the suite did not get as far as writing it
+        raise SystemExit(f"{args.junit}: no such file; the test report was not written")
     args.output.write_text(render(args.junit, args.bench), encoding="utf-8")
     print(args.output)
     return 0
