@@ -202,7 +202,6 @@ def mask_conf(path):
 
 
 def before_the_deployment(cap):
-    http_port = cap.bed.cloud.clusters.cluster(net.ip(77)).http_port
     for name, args in (
         ("pillar-validate", ["ctl1", "datera_pillar.validate"]),
         ("pillar-settings", ["ctl2", "datera_pillar.settings", "--out=yaml"]),
@@ -218,7 +217,7 @@ def before_the_deployment(cap):
         ("api-tenants", ["ctl1", "datera.tenants"]),
         ("api-ip-pools", ["ctl1", "datera.ip_pools"]),
         ("api-initiators", ["ctl1", "datera.initiators"]),
-        ("api-http", ["ctl1", "datera.login_check", "scheme=http", f"port={http_port}"]),
+        ("api-http", ["ctl1", "datera.login_check", "scheme=http"]),  # port 7717
         ("api-verify-off", ["ctl1", "datera.login_check", "verify=False"]),
         ("cinder-interpreter", ["ctl1", "datera_cinder.interpreter"]),
         ("cinder-driver-check", ["ctl1", "datera_cinder.driver_check",
@@ -502,6 +501,7 @@ def prepare(cap):
     cap.bed.wait_for_minions(["cmp1"])
     for minion in ROLES:
         cap.bed.cloud.initiator_file(minion).parent.mkdir(parents=True, exist_ok=True)
+    cap.bed.cloud.clusters.cluster(net.ip(77), http_port=7717)  # HTTP where Datera has it
     cap.write_pillar(backends={"datera": cap.backend(net.ip(77))})
     cap.bed.salt("*", "saltutil.sync_all")
 
