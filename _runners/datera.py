@@ -191,13 +191,45 @@ def _table(resource, view, seen_from, rows):
     return "\n".join(lines)
 
 
+def _types_table(volume_types):
+    """Cinder's volume types as ``openstack volume type list --long`` shows them, without
+    the description and with one property a line (a narrower table); or why they could not
+    be read."""
+    if not isinstance(volume_types, list):
+        reason = str(volume_types or "no answer from the primary controller").splitlines()
+        return f"Volume types: not read ({reason[-1] if reason else ''})"
+    header = ("ID", "Name", "Is Public", "Properties")
+    rows = []
+    for vtype in volume_types:
+        specs = vtype.get("extra_specs") or {}
+        props = [f"{k}='{v}'" for k, v in sorted(specs.items())] or [""]
+        rows.append((vtype["id"], vtype["name"], str(vtype.get("is_public", True)), props[0]))
+        rows += [("", "", "", prop) for prop in props[1:]]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+
+    def line(row):
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+
+    return "\n".join(["Volume types:", rule, line(header), rule, *map(line, rows), rule])
+
+
+def _volume_types(client, primary, timeout):
+    """``datera_volume_type.list_types`` on the primary controller (or why it failed)."""
+    returns = client.cmd(primary, "datera_volume_type.list_types", tgt_type="compound",
+                         timeout=timeout, full_return=True)  # fmt: skip
+    answer = next(iter(returns.values()), {}) if returns else {}
+    return answer.get("ret") if answer.get("retcode", 0) == 0 else str(answer.get("ret"))
+
+
 def status(tgt=None, tgt_type="compound", timeout=30, full=False):
     """
     Where cinder-volume runs, from the live cluster, in a ``crm_mon``-like table: one row
     per controller with its cluster node, whether it is online, where ``p_cinder-volume``
-    is Started, and whether its cinder.conf matches pillar. Exits non-zero when the resource
-    runs on no node (or on more than one), a controller is offline or does not answer, or a
-    cinder.conf differs.
+    is Started, and whether its cinder.conf matches pillar; below it Cinder's volume types
+    as ``openstack volume type list`` shows them (read on the primary controller). Exits
+    non-zero when the resource runs on no node (or on more than one), a controller is
+    offline or does not answer, or a cinder.conf differs.
 
     tgt
         Which minions are the controllers (default: by pillar role).
@@ -210,7 +242,8 @@ def status(tgt=None, tgt_type="compound", timeout=30, full=False):
 
         salt-run datera.status
     """
-    tgt = tgt or _targets()["controllers"]
+    targets = _targets()
+    tgt = tgt or targets["controllers"]
     with salt.client.get_local_client(mopts=__opts__) as client:
         returns = client.cmd(
             tgt,
@@ -220,13 +253,14 @@ def status(tgt=None, tgt_type="compound", timeout=30, full=False):
             timeout=timeout,
             full_return=True,
         )
+        volume_types = _volume_types(client, targets["primary"], timeout)
     answers = {m: r.get("ret") for m, r in returns.items() if isinstance(r.get("ret"), dict)}
     seen_from, view = _cluster_view(answers)
     # minions targeted but silent still get a row: ask the master who should have answered
     controllers = set(returns) | set(_expected(tgt, tgt_type))
     rows = _rows(answers, controllers, view)
     resource = (view or {}).get("resource") or "p_cinder-volume"
-    table = _table(resource, view, seen_from, rows)
+    table = _table(resource, view, seen_from, rows) + "\n\n" + _types_table(volume_types)
     healthy = (
         view is not None
         and len(view["running_on"]) == 1
@@ -234,7 +268,7 @@ def status(tgt=None, tgt_type="compound", timeout=30, full=False):
     )
     out = {"retcode": 0 if healthy else 1, "table": table}  # salt-run's exit code
     if full:
-        out.update(view=view, seen_from=seen_from, rows=rows)
+        out.update(view=view, seen_from=seen_from, rows=rows, volume_types=volume_types)
     return out
 
 

@@ -121,19 +121,12 @@ def page():
     return head + BEGIN + "\n" + render() + "\n" + END + rest.split(END, 1)[1]
 
 
-# problems() and write() serve docs/conf.py as long as it calls them on every build.
 def problems():
-    """What the docs build reports: the committed page differs from the schema."""
+    """What the docs build warns about (an error under ``-W``): the committed page is not
+    what the schema renders."""
     if PAGE.read_text(encoding="utf-8") != page():
         return ["docs/pillar.rst is not what the schema renders: run python docs/pillar_table.py"]
     return []
-
-
-def write(path):
-    """The reference alone into ``path`` (for a build that includes it)."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(render(), encoding="utf-8")
-    return Path(path)
 
 
 if __name__ == "__main__":

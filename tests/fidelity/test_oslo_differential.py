@@ -1,6 +1,6 @@
 """
 The formula reads and writes cinder.conf exactly as cinder's own parser (oslo.config, in
-.venv-cinder) reads it: a differential test over generated files (issue 14).
+.venv-cinder) reads it: a differential test over generated files.
 
 hypothesis generates cinder.conf texts holding every shape oslo.config reads in its own
 way (continuation lines, duplicate keys and sections, ``#``/``;`` comments, ``:`` and ``=``

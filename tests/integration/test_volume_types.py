@@ -76,3 +76,18 @@ def test_volume_types_created_once_from_the_primary(cloud, salt_run_cli, opensta
     assert removed.returncode == 0, removed.stdout
     assert openstack.state.type_by_name("datera-gold") is None
     assert all("[datera]" not in cloud.conf_file(m).read_text() for m in cloud.controllers)
+
+
+def test_status_lists_the_volume_types_as_openstack_does(cloud, salt_run_cli, openstack):
+    cloud.reset()
+    cloud.write_pillar(pillar(openstack, {"datera-gold": {"replica_count": 3}}))
+    assert orchestrate(salt_run_cli).returncode == 0
+    assert salt_run_cli.run("saltutil.sync_runners").returncode == 0
+    ret = salt_run_cli.run("datera.status")
+    types = ret.data["table"].split("Volume types:\n", 1)[1].splitlines()
+    rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in types if "|" in line]
+    gold = openstack.state.type_by_name("datera-gold")
+    assert rows[0] == ["ID", "Name", "Is Public", "Properties"]
+    assert [gold["id"], "datera-gold", "True", "DF:replica_count='3'"] in rows
+    assert ["", "", "", "volume_backend_name='datera'"] in rows
+    assert KEYSTONE_PASSWORD not in ret.stdout

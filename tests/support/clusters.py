@@ -20,10 +20,13 @@ class DateraClusters:
         self.ca.cert_pem.write_to_path(str(self.ca_bundle))
         self._sims = {}
 
-    def cluster(self, ip):
-        """The simulator answering on ``ip`` (started the first time it is asked for)."""
+    def cluster(self, ip, http_port=0):
+        """The simulator answering on ``ip`` (started the first time it is asked for; plain
+        HTTP on ``http_port``, any free port by default)."""
         if ip not in self._sims:
-            sim = DateraSimulator(host=ip, https_port=HTTPS_PORT, users={}, tls_cert=self.ca)
+            sim = DateraSimulator(
+                host=ip, http_port=http_port, https_port=HTTPS_PORT, users={}, tls_cert=self.ca
+            )
             self._sims[ip] = sim.start()
         return self._sims[ip]
 

@@ -26,7 +26,7 @@ MAX_ROOT = 40  # a socket path (root + ~60 characters of Salt's own) must fit in
 class Testbed:
     """``with Testbed(root, ["ctl1", "ctl2"]) as bed: bed.salt_run("state.orchestrate", ...)``"""
 
-    def __init__(self, root, controllers, primary=None):
+    def __init__(self, root, controllers, primary=None, master_id=None):
         self.root = Path(root).resolve()
         if len(str(self.root)) > MAX_ROOT:  # Salt's unix sockets live under it
             raise ValueError(f"{self.root}: longer than {MAX_ROOT} characters")
@@ -36,6 +36,7 @@ class Testbed:
         self.pillar_root = self.root / "pillar"
         self.cloud = Cloud(self.root, self.pillar_root, controllers, primary or controllers[0])
         self.procs = {}
+        self.master_id = master_id  # what the orchestration's output is headed by (<id>_master)
 
     def __enter__(self):
         try:
@@ -61,19 +62,24 @@ class Testbed:
             auto_accept=True,
             timeout=60,
             log_file=str(self.root / "master" / "master.log"),
+            **({"id": self.master_id} if self.master_id else {}),
         )
         self._spawn("master", "salt-master", self.master_conf)
         for minion_id in self.cloud.controllers:
-            etc = self.root / minion_id / "salt"
-            self._write_config(
-                etc / "minion",
-                id=minion_id,
-                master=self.host,
-                root_dir=str(self.root / minion_id / "root"),
-                log_file=str(self.root / minion_id / "minion.log"),
-            )
-            self._spawn(minion_id, "salt-minion", etc)
-        self._wait_for_minions(timeout)
+            self.start_minion(minion_id)
+        self.wait_for_minions(self.cloud.controllers, timeout)
+
+    def start_minion(self, minion_id):
+        """A salt-minion ``minion_id`` of this master (its config and logs under the root)."""
+        etc = self.root / minion_id / "salt"
+        self._write_config(
+            etc / "minion",
+            id=minion_id,
+            master=self.host,
+            root_dir=str(self.root / minion_id / "root"),
+            log_file=str(self.root / minion_id / "minion.log"),
+        )
+        self._spawn(minion_id, "salt-minion", etc)
 
     def stop(self, timeout=30):
         """SIGTERM to every daemon at once (minions take seconds to exit), SIGKILL after
@@ -121,9 +127,9 @@ class Testbed:
                 start_new_session=True,
             )
 
-    def _wait_for_minions(self, timeout):
+    def wait_for_minions(self, minions, timeout=120):
         deadline = time.monotonic() + timeout
-        wanted = set(self.cloud.controllers)
+        wanted = set(minions)
         while time.monotonic() < deadline:
             for name, proc in self.procs.items():
                 if proc.poll() is not None:

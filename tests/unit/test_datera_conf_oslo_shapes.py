@@ -1,5 +1,5 @@
 """cinder.conf shapes oslo.config reads in its own way: the formula reads them the same way,
-and refuses, changing nothing, what oslo.config refuses (issue 14)."""
+and refuses, changing nothing, what oslo.config refuses."""
 
 import pytest
 from salt.exceptions import CommandExecutionError

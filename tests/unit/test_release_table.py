@@ -3,7 +3,7 @@ The formula's release table (``datera_schema.RELEASES``) against what each relea
 defines, as read from its sdist (``tests/fixtures/cinder-datera-options.json``, written by
 ``tests/support/cinder_release_matrix.py``): for every release the pillar accepts, the
 driver path and every option the formula may write exist in that release's cinder, with
-the type the pillar validates them as (issue 14).
+the type the pillar validates them as.
 """
 
 import json

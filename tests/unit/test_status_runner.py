@@ -78,3 +78,41 @@ def test_fail_counts_and_failed_actions_as_crm_mon_shows_them():
     assert [row[4] for row in rows] == [1, 0]
     text = runner._table("p_cinder-volume", view, seen_from, rows)
     assert text.endswith("\n\nFailed Resource Actions:\n  * " + failed[0])
+
+
+def test_volume_types_as_openstack_volume_type_list_shows_them():
+    # the shape datera_volume_type.list_types returns
+    types = [
+        {"id": "d6c79ea5-4d9a-4fa8-b423-669aa0488a8f", "name": "__DEFAULT__",
+         "description": "Default Volume Type", "is_public": True, "extra_specs": {}},
+        {"id": "da059fa1-fc9e-4b18-86b1-946ab4a13c46", "name": "datera-gold",
+         "description": "Datera, 3 replicas", "is_public": True,
+         "extra_specs": {"volume_backend_name": "datera", "DF:replica_count": "3"}},
+    ]  # fmt: skip
+    lines = runner._types_table(types).splitlines()
+    assert lines[0] == "Volume types:"
+    assert lines[1] == lines[3] == lines[-1]
+    assert set(lines[1]) == {"+", "-"}
+    assert [c.strip() for c in lines[2].split("|")[1:-1]] == [
+        "ID",
+        "Name",
+        "Is Public",
+        "Properties",
+    ]
+    cells = [[c.strip() for c in line.split("|")[1:-1]] for line in lines[4:-1]]
+    assert cells == [
+        ["d6c79ea5-4d9a-4fa8-b423-669aa0488a8f", "__DEFAULT__", "True", ""],
+        ["da059fa1-fc9e-4b18-86b1-946ab4a13c46", "datera-gold", "True", "DF:replica_count='3'"],
+        ["", "", "", "volume_backend_name='datera'"],
+    ]
+    assert len({len(line) for line in lines[1:]}) == 1  # every line as wide as the rules
+
+
+def test_volume_types_that_could_not_be_read_say_why():
+    error = "ERROR: datera:keystone is missing auth_url"
+    assert runner._types_table(error) == (
+        "Volume types: not read (ERROR: datera:keystone is missing auth_url)"
+    )
+    assert runner._types_table(None) == (
+        "Volume types: not read (no answer from the primary controller)"
+    )
