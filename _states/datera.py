@@ -77,7 +77,8 @@ def healthy(name, backend=None, min_free_gib=0, min_free_percent=0):
         min_percent = _threshold(min_free_percent, "min_free_percent")
         system = __salt__["datera.system"](backend=backend)
     except (CommandExecutionError, SaltInvocationError) as err:
-        ret["comment"] = f"Datera backend {backend or '(default)'}: {err}"
+        named = str(err).startswith("Datera backend")  # the client's errors name it already
+        ret["comment"] = str(err) if named else f"Datera backend {backend or '(default)'}: {err}"
         return ret
     cap = system["capacity"]
     summary = (

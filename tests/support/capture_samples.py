@@ -248,7 +248,7 @@ def before_the_deployment(cap):
 
 def deploy(cap):
     _, text = cap.run("salt-run", ORCH + ["test=True"])
-    steps = {"datera-deploy-preflight", "datera-deploy-primary-config"}
+    steps = {"datera-deploy-primary"}
     cap.save("deploy-dry-run", excerpt(text, steps))
     cap.save("deploy-first", cap.run("salt-run", ORCH + TERSE)[1])
     cap.save("deploy-again", cap.run("salt-run", ORCH + TERSE)[1])
@@ -330,11 +330,9 @@ def drift_vip_and_rotation(cap):
     same = all(cap.conf(m).read_bytes() == snapshot[m] for m in snapshot)
     cap.save("rotate-typo-files", f"cinder.conf unchanged on ctl1, ctl2, ctl3: {same}\n")
     preflight = cap.salt("ctl2", "state.apply", "datera.preflight")
-    cap.save(
-        "rotate-typo-preflight", excerpt(preflight, {"datera-preflight-cluster-datera-healthy"})
-    )
-    by_hand = cap.salt("ctl2", "state.apply", "datera.config")
-    wanted = {"datera-preflight-cluster-datera-healthy", "datera-config-cinder-conf-managed"}
+    cap.save("rotate-typo-preflight", excerpt(preflight, {"datera-preflight"}))
+    by_hand = cap.salt("ctl2", "state.apply", "datera")
+    wanted = {"datera-preflight", "datera-config-cinder-conf-managed"}
     cap.save("rotate-typo-by-hand", excerpt(by_hand, wanted))
     same = cap.conf("ctl2").read_bytes() == snapshot["ctl2"]
     cap.save("rotate-typo-by-hand-file", f"cinder.conf unchanged on ctl2: {same}\n")
