@@ -15,7 +15,8 @@
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- import_yaml tplroot ~ "/targets.yaml" as targets %}
 {#- The later phases tell the nodes the pre-flight passed: not run twice. #}
-{%- set preflight_passed = {'datera_orchestration': {'preflight_passed': True}} %}
+{%- set passed = {'preflight_passed': True} %}
+{%- set preflight_passed = {'datera_orchestration': passed} %}
 
 datera-deploy-prepare:
   salt.state:
