@@ -8,6 +8,7 @@ the encrypted text's clear value appears in its output or its debug log.
 import os
 import subprocess
 
+import pytest
 import yaml
 
 from tests.support.salt_call import Minion
@@ -82,9 +83,17 @@ def gpg(home, *args, **kwargs):
     ).stdout
 
 
-def test_gpg_encrypted_pillar(tmp_path):
+@pytest.fixture
+def gpg_home(tmp_path):
+    """A throwaway GPG home; its gpg-agent (started by gpg on first use) ends with the test."""
     home = tmp_path / "gpgkeys"  # the master's gpg_keydir (here the masterless minion's)
     home.mkdir(mode=0o700)
+    yield home
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], check=False)
+
+
+def test_gpg_encrypted_pillar(tmp_path, gpg_home):
+    home = gpg_home
     gpg(
         home,
         "--passphrase",
