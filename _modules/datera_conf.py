@@ -12,7 +12,6 @@ one controller cannot lose an update.
 
 import fcntl
 import grp
-import importlib
 import logging
 import os
 import tempfile
@@ -20,18 +19,13 @@ from contextlib import contextmanager
 
 from salt.exceptions import CommandExecutionError
 
+import datera_diff
+import datera_ini
+import datera_secrets
+
 log = logging.getLogger(__name__)
 
 __virtualname__ = "datera_conf"
-
-
-def _util(name):
-    """The formula's utils function ``name`` (``module.function``): Salt's ``__utils__`` where
-    it loaded the formula's ``_utils`` (synced, or ``utils_dirs``), else the installed
-    extension's (Salt's utils loader reads no extension's ``salt.loader`` entry point)."""
-    module, function = name.split(".")
-    found = __utils__.get(name)
-    return found or getattr(importlib.import_module(f"datera_formula.utils.{module}"), function)
 
 
 def __virtual__():
@@ -99,7 +93,7 @@ def _desired(settings):
 
 
 def _mask_value(key, value):
-    return _util("datera_secrets.mask_value")(key, value)
+    return datera_secrets.mask_value(key, value)
 
 
 def _same(current, wanted):
@@ -126,7 +120,7 @@ def _edit(doc, section, key, wanted, changes):
 
 def _parse(text, path):
     try:
-        return _util("datera_ini.parse")(text)
+        return datera_ini.parse(text)
     except ValueError as err:  # datera_ini.ParseError: where oslo.config refuses the file
         raise CommandExecutionError(
             f"{path}: cinder (oslo.config) cannot read this file, so the formula does not "
@@ -145,7 +139,7 @@ def _enabled_backends(doc, plan, changes, path):
             "$-substitution, so the formula cannot tell which backends it names; write "
             "them out and run again"
         )
-    enabled = _util("datera_ini.split_list")(current)
+    enabled = datera_ini.split_list(current)
     kept = [b for b in enabled if b not in plan["absent"]]
     added = [b for b in plan["sections"] if b not in kept]
     if kept == enabled and not added:
@@ -182,9 +176,9 @@ def _edit_text(text, plan, path="cinder.conf"):
 
 
 def _masked_diff(old_text, new_text, path):
-    split = _util("datera_ini.split_lines")
-    lines = _util("datera_diff.unified")(split(old_text), split(new_text), path, 2)
-    return _util("datera_secrets.mask_diff")(lines)
+    split = datera_ini.split_lines
+    lines = datera_diff.unified(split(old_text), split(new_text), path, 2)
+    return datera_secrets.mask_diff(lines)
 
 
 # --- file I/O ----------------------------------------------------------------------------
