@@ -1,8 +1,18 @@
 {#- Cinder volume types for each Datera backend (cluster-wide: applied from the primary
     controller only, after cinder.conf holds the backend). Types of absent backends, or
-    marked absent, are removed. #}
+    marked absent, are removed; so are the types the formula made (marker
+    datera_formula:managed=true) for a present backend that pillar no longer declares,
+    wherever cinder's Keystone account is configured (without it no type was made). #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import mapdata as datera with context %}
+{%- set declared = [] %}
+{%- for backend in datera.backends.values() if backend.ensure == 'present' %}
+{%-   for type_name, vtype in backend.get('volume_types', {}).items() %}
+{%-     if vtype.ensure == 'present' %}
+{%-       do declared.append(type_name) %}
+{%-     endif %}
+{%-   endfor %}
+{%- endfor %}
 
 {%- for backend_name, backend in datera.backends.items() %}
 {%-   for type_name, vtype in backend.get('volume_types', {}).items() %}
@@ -21,4 +31,11 @@ datera-volume-types-{{ type_name }}-absent:
     - name: {{ type_name | yaml_dquote }}
 {%-     endif %}
 {%-   endfor %}
+{%-   if backend.ensure == 'present' and datera.keystone.password %}
+
+datera-volume-types-pruned-{{ backend_name }}:
+  datera_volume_type.pruned:
+    - backend: {{ backend_name | yaml_dquote }}
+    - keep: {{ declared | json }}
+{%-   endif %}
 {%- endfor %}
