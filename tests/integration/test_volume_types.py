@@ -96,6 +96,10 @@ def test_a_type_removed_from_pillar_is_deleted_one_made_by_hand_stays(
     assert set(listed) == {"__DEFAULT__", "datera-gold", "by-hand"}
     assert listed["by-hand"]["extra_specs"] == hand  # never marked, never touched
 
+    cloud.write_pillar(pillar(cinder_api, {}))  # volume_types: {}: the last one goes too
+    assert orchestrate(salt_run_cli).returncode == 0
+    assert set(cinder_api.types()) == {"__DEFAULT__", "by-hand"}
+
 
 def test_status_lists_the_volume_types_as_openstack_does(cloud, salt_run_cli, cinder_api):
     cloud.reset()
