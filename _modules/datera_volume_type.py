@@ -6,6 +6,12 @@ A Datera backend is only usable by name once a volume type points at it: the typ
 count, placement, QoS limits). This module computes the specs a type should have, compares
 them with Cinder's, and changes only what differs.
 
+Every type the formula makes carries the marker ``datera_formula:managed=true``: an extra
+spec in a scope of its own, which cinder's scheduler ignores (its capabilities filter reads
+unscoped and ``capabilities:`` keys only) and the Datera driver reads as a policy named
+``managed`` that it never uses. ``prune`` deletes the marked types of a backend that pillar
+no longer declares; types without the marker (made by hand) are never touched.
+
 Cinder is reached as cinder's own service account: the ``datera:keystone`` pillar (set by
 the Fuel ext_pillar from ``cinder.user_password`` and the management VIP), or a ``keystone``
 dict argument. The password is sent to Keystone only; it is never logged or returned.
@@ -39,6 +45,7 @@ QOS_KEYS = (
 )
 PLACEMENT_MODES = ("hybrid", "single_flash", "all_flash")
 OWNED_PREFIX = "DF:"
+MARKER = "datera_formula:managed"  # on every type the formula made: see the module docstring
 
 
 def __virtual__():
@@ -147,7 +154,8 @@ def specs(
     extra_specs=None,
 ):
     """
-    Return the extra specs a volume type for a Datera backend should have (all strings).
+    Return the extra specs a volume type for a Datera backend should have (all strings),
+    the formula's marker ``datera_formula:managed=true`` included.
 
     backend
         The backend (``datera:backends`` key); may be omitted when there is only one.
@@ -180,6 +188,7 @@ def specs(
     wanted = {
         "volume_backend_name": settings["volume_backend_name"],
         "DF:replica_count": str(_replicas(count)),
+        MARKER: "true",
     }
     if placement_mode is not None:
         if placement_mode not in PLACEMENT_MODES:
@@ -310,6 +319,19 @@ def ensure(name, wanted, description=None, prune=True, keystone=None, test=False
     return {"id": existing["id"], "changes": changes}
 
 
+def _delete(cinder, volume_type):
+    """Delete one type; Cinder's refusal (volumes use it: HTTP 400) as a clear error."""
+    try:
+        cinder.call("DELETE", f"/types/{quote(volume_type['id'], safe='')}", ok=(200, 202))
+    except CommandExecutionError as exc:
+        if "still in use" not in str(exc):
+            raise
+        raise CommandExecutionError(
+            f"volume type {volume_type['name']} is used by volumes, Cinder refuses to delete "
+            f"it ({exc})"
+        ) from None
+
+
 def delete(name, keystone=None, test=False):
     """
     Delete the volume type ``name``; ``True`` if it existed (or would be deleted in test).
@@ -327,5 +349,42 @@ def delete(name, keystone=None, test=False):
     if existing is None:
         return False
     if not test:
-        cinder.call("DELETE", f"/types/{quote(existing['id'], safe='')}", ok=(200, 202))
+        _delete(cinder, existing)
     return True
+
+
+def prune(backend=None, keep=(), keystone=None, test=False):
+    """
+    Delete the volume types the formula made for ``backend`` (those carrying the marker
+    ``datera_formula:managed=true`` and its ``volume_backend_name``) whose names are not in
+    ``keep``. Types without the marker are never touched.
+
+    Each type is deleted on its own: one that volumes use is left as it is (Cinder refuses)
+    and reported, the others go. Returns ``{"deleted": [names], "refused": {name: reason}}``
+    (in test: what would be deleted).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'ctl01*' datera_volume_type.prune datera keep='[datera-gold]'
+    """
+    backend_name = __salt__["datera_pillar.backend"](backend)["volume_backend_name"]
+    cinder = _cinder(keystone)
+    stale = [
+        volume_type
+        for volume_type in _list(cinder)
+        if volume_type["extra_specs"].get(MARKER) == "true"
+        and volume_type["extra_specs"].get("volume_backend_name") == backend_name
+        and volume_type["name"] not in set(keep or ())
+    ]
+    outcome = {"deleted": [], "refused": {}}
+    for volume_type in sorted(stale, key=lambda t: t["name"]):
+        try:
+            if not test:
+                _delete(cinder, volume_type)
+        except CommandExecutionError as exc:
+            outcome["refused"][volume_type["name"]] = str(exc)
+        else:
+            outcome["deleted"].append(volume_type["name"])
+    return outcome

@@ -121,7 +121,11 @@ FIELDS = (
           "``datera.*`` functions) reaches the cluster; not written to ``cinder.conf``."),
     Field(B + ":volume_types", "volume_types", {}, "Cinder volume types selecting this "
           "backend (``volume_backend_name=<name>`` and ``DF:*`` extra specs), created from "
-          "the primary controller; keys below."),
+          "the primary controller; keys below. Each carries the marker "
+          "``datera_formula:managed=true`` (ignored by cinder's scheduler and the Datera "
+          "driver); a marked type of this backend whose key is removed here is deleted on "
+          "the next run (keep ``volume_types: {}`` to remove the last one). Types without "
+          "the marker (made by hand) are never touched."),
     # --- options of cinder's Datera driver (and the generic SAN/CHAP/backend options it
     # reads); checked against cinder's own definitions in the tests
     Field(B + ":datera_503_timeout", "int", None, "Seconds cinder's driver (and the formula's "

@@ -13,7 +13,6 @@ import pytest
 import yaml
 
 from tests.live.bed import CINDER_VENV, NODES, SIM_HOST, LiveBed
-from tests.live.openstack import ControlPlane
 from tests.support import net
 from tests.support.clusters import DateraClusters
 from tests.support.fixtures import formula_master
@@ -159,18 +158,6 @@ def no_two_instances(live):
     before = len(live.sampler.over)
     yield live.sampler
     assert live.sampler.over[before:] == [], f"two instances at once: {live.sampler.over[before:]}"
-
-
-@pytest.fixture(scope="session")
-def control_plane():
-    """A real control plane on loopback: MariaDB, RabbitMQ, Keystone, cinder-api and
-    cinder-scheduler (tests/live/openstack.py); checked for leftovers when it stops."""
-    cloud = ControlPlane(CINDER_VENV)
-    try:
-        yield cloud.start()
-    finally:
-        problems = cloud.stop()
-        assert not problems, "the control plane left things behind:\n" + "\n".join(problems)
 
 
 @pytest.fixture(scope="session")

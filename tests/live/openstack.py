@@ -31,6 +31,7 @@ from pathlib import Path
 import requests
 
 from tests.support import net, secrets
+from tests.support.cinder_api import BARE_REGION
 
 HOST = 220  # net.ip(220): apart from the integration tier's and the live bed's (.210-.213)
 PORTS = {"mariadb": 3306, "rabbitmq": 5672, "keystone": 5000, "cinder-api": 8776}
@@ -65,6 +66,19 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def missing(venv):
+    """Why the control plane cannot start here, or ``None``."""
+    if os.geteuid() != 0:
+        return "the control plane needs root (MariaDB and RabbitMQ run as root's children)"
+    for tool in ("mariadbd", "mariadb-install-db", "/usr/lib/rabbitmq/bin/rabbitmq-server"):
+        if not shutil.which(tool):
+            return f"{tool} is missing: run tests/setup.sh as root"
+    for script in ("keystone-manage", "gunicorn", "openstack", "cinder-api"):
+        if not (Path(venv) / "bin" / script).exists():
+            return f"{venv}/bin/{script} is missing: run tests/setup.sh"
+    return None
+
+
 def _environ(pid):
     try:
         with open(f"/proc/{pid}/environ", "rb") as handle:
@@ -83,7 +97,8 @@ class ControlPlane:
         self.procs = {}
         self.timings = {}
         self.epmd_port, self.dist_port = free_port(), free_port()
-        self.auth_url = f"http://{self.ip}:{PORTS['keystone']}/v3"
+        self.keystone_port = PORTS["keystone"]
+        self.auth_url = f"http://{self.ip}:{self.keystone_port}/v3"
 
     # -- addresses, for the cinder-volume of the bed ---------------------------------------
 
@@ -278,7 +293,8 @@ class ControlPlane:
 
     def register_cinder(self):
         """Cinder's service account (admin in ``services``, as the formula's pillar names it)
-        and its ``volumev3`` endpoints in the catalog."""
+        and its ``volumev3`` endpoints in the catalog: in ``RegionOne`` with the project id,
+        in ``RegionBare`` without (cinder 29 serves both)."""
         session = requests.Session()
         session.headers["X-Auth-Token"] = self._token()
 
@@ -296,11 +312,33 @@ class ControlPlane:
             f"/roles/{roles[0]['id']}", timeout=30,
         ).raise_for_status()  # fmt: skip
         service = post("services", {"service": {"name": "cinderv3", "type": "volumev3"}})
-        url = f"http://{self.ip}:{PORTS['cinder-api']}/v3/%(project_id)s"
-        for interface in ("public", "internal", "admin"):
-            post("endpoints", {"endpoint": {
-                "service_id": service["service"]["id"], "interface": interface, "url": url,
-                "region_id": REGION}})  # fmt: skip
+        url = f"http://{self.ip}:{PORTS['cinder-api']}/v3"
+        post("regions", {"region": {"id": BARE_REGION}})
+        for region, region_url in ((REGION, f"{url}/%(project_id)s"), (BARE_REGION, url)):
+            for interface in ("public", "internal", "admin"):
+                post("endpoints", {"endpoint": {
+                    "service_id": service["service"]["id"], "interface": interface,
+                    "url": region_url, "region_id": region}})  # fmt: skip
+
+    def add_user(self, name, password, role="member"):
+        """A user with ``role`` in the ``services`` project (a test's non-admin user)."""
+        session = requests.Session()
+        session.headers["X-Auth-Token"] = self._token()
+        base = self.auth_url
+
+        def one(kind, query):
+            found = session.get(f"{base}/{kind}?{query}", timeout=30).json()[kind]
+            return found[0]["id"] if found else None
+
+        user = one("users", f"name={name}")
+        if user is None:
+            body = {"user": {"name": name, "domain_id": "default", "password": password}}
+            resp = session.post(f"{base}/users", json=body, timeout=30)
+            resp.raise_for_status()
+            user = resp.json()["user"]["id"]
+        project, role_id = one("projects", f"name={SERVICE_PROJECT}"), one("roles", f"name={role}")
+        session.put(f"{base}/projects/{project}/users/{user}/roles/{role_id}",
+                    timeout=30).raise_for_status()  # fmt: skip
 
     @property
     def cinder_conf(self):

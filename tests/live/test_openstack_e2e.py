@@ -31,18 +31,23 @@ HOST_QUEUE = f"cinder-volume.{SHARED_HOST}"
 TYPES = {
     "datera-gold": {"replica_count": 2, "qos": {"total_iops_max": 5000}},
     "datera-bronze": {"replica_count": 1, "qos": {"read_bandwidth_max": 200}},
+    "datera-silver": {"replica_count": 1},
 }
+MARKER = {"datera_formula:managed": "true"}  # on every type the formula made
 EXPECTED = {
     "datera-gold": {
         "volume_backend_name": "datera",
         "DF:replica_count": "2",
         "DF:total_iops_max": "5000",
+        **MARKER,
     },
     "datera-bronze": {
         "volume_backend_name": "datera",
         "DF:replica_count": "1",
         "DF:read_bandwidth_max": "200",
+        **MARKER,
     },
+    "datera-silver": {"volume_backend_name": "datera", "DF:replica_count": "1", **MARKER},
 }
 
 
@@ -166,7 +171,7 @@ def test_cinder_volume_serves_the_real_control_plane(live, openstack, no_two_ins
 def test_volume_types_through_the_real_cinder_api(live, openstack, no_two_instances):
     write_pillar(live, openstack, TYPES)
     ret, took = orchestrate(live)
-    live.timings["e2e: orchestration creating 2 volume types"] = round(took, 1)
+    live.timings["e2e: orchestration creating 3 volume types"] = round(took, 1)
     made = [
         s["__id__"]
         for s in steps(ret)["datera-deploy-primary"]["changes"]["ret"]["ctl1"].values()
@@ -174,7 +179,7 @@ def test_volume_types_through_the_real_cinder_api(live, openstack, no_two_instan
     ]
     assert sorted(made) == [f"datera-volume-types-{t}-present" for t in sorted(TYPES)]
     listed = types_listed(openstack)
-    assert listed == {"__DEFAULT__": {}, **EXPECTED}
+    assert listed == {"__DEFAULT__": {}, **EXPECTED}  # with the formula's marker
 
     again, _ = orchestrate(live)
     changed = {step: s["changes"] for step, s in steps(again).items()
@@ -185,11 +190,20 @@ def test_volume_types_through_the_real_cinder_api(live, openstack, no_two_instan
     write_pillar(live, openstack, {**TYPES, "datera-bronze": {"ensure": "absent"}})
     gone, _ = orchestrate(live)
     assert gone.returncode == 0
+    assert "datera-bronze" not in types_listed(openstack)
+
+    # a key simply removed from pillar: the type goes on the next run
+    declared = {"datera-gold": TYPES["datera-gold"]}
+    write_pillar(live, openstack, declared)
+    pruned, _ = orchestrate(live)
+    assert pruned.returncode == 0, pruned.stdout
     assert types_listed(openstack) == {"__DEFAULT__": {}, "datera-gold": EXPECTED["datera-gold"]}
-    assert secrets.KEYSTONE not in gone.stdout + again.stdout + ret.stdout
+    assert secrets.KEYSTONE not in gone.stdout + again.stdout + ret.stdout + pruned.stdout
 
 
 def test_a_users_volume_lands_on_datera_with_the_types_specs(live, openstack, no_two_instances):
+    # the type carries the formula's marker: the scheduler places the volume all the same
+    assert types_listed(openstack)["datera-gold"]["datera_formula:managed"] == "true"
     started = time.monotonic()
     openstack.openstack("volume", "create", "--type", "datera-gold", "--size", "1", "e2e-v1")
     vol = wait_status(openstack, "e2e-v1", "available")

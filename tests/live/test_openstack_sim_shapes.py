@@ -9,9 +9,9 @@ leave fields out, never invent or retype one).
 import uuid
 
 import pytest
-import requests
 
 from tests.support import net, secrets
+from tests.support.cinder_api import Client
 from tests.support.openstack_sim import OpenStackSimulator
 
 pytestmark = [pytest.mark.live, pytest.mark.e2e]
@@ -43,27 +43,6 @@ def missing(sim, real, path="$"):
     if sim != real and not (sim == "NoneType" or real == "NoneType"):  # null where a value
         return [f"{path}: {sim} in the simulator, {real} in the real API"]
     return []
-
-
-class Client:
-    """The formula's view of a cloud: a project-scoped token, Cinder from the catalog."""
-
-    def __init__(self, auth_url, password):
-        body = {"auth": {
-            "identity": {"methods": ["password"], "password": {"user": {
-                "name": "cinder", "domain": {"name": "Default"}, "password": password}}},
-            "scope": {"project": {"name": "services", "domain": {"name": "Default"}}},
-        }}  # fmt: skip
-        self.login = requests.post(f"{auth_url}/auth/tokens", json=body, timeout=30)
-        self.login.raise_for_status()
-        self.token = self.login.headers["X-Subject-Token"]
-        (volume,) = [s for s in self.login.json()["token"]["catalog"] if s["type"] == "volumev3"]
-        (self.base,) = [e["url"] for e in volume["endpoints"] if e["interface"] == "internal"]
-
-    def call(self, method, path, body=None, token=None):
-        resp = requests.request(method, self.base + path, json=body, timeout=30,
-                                headers={"X-Auth-Token": token or self.token})  # fmt: skip
-        return resp.status_code, resp.json() if resp.content else None
 
 
 def scenario(client):

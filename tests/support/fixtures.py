@@ -1,12 +1,25 @@
-"""Fixtures: a real salt-master and three real salt-minions (ctl1 primary, ctl2, ctl3)."""
+"""Fixtures: a real salt-master and three real salt-minions (ctl1 primary, ctl2, ctl3); the
+Cinder volume-type API, simulated and real (one control plane for the whole session)."""
 
+import os
 import shutil
 
 import pytest
 from saltfactories.utils import random_string
 
+from tests.live import openstack
+from tests.live.bed import CINDER_VENV
+from tests.support.cinder_api import (
+    PASSWORD,
+    USER,
+    VIEWER,
+    VIEWER_PASSWORD,
+    RealCinder,
+    SimCinder,
+)
 from tests.support.cloud import Cloud, state_tree
 from tests.support.leak_scan import leaks
+from tests.support.openstack_sim import OpenStackSimulator
 from tests.support.paths import REPO
 
 CONTROLLERS = ("ctl1", "ctl2", "ctl3")
@@ -92,3 +105,39 @@ def salt_run_cli(master):
 @pytest.fixture(scope="session")
 def salt_cli(master):
     return master.salt_cli(timeout=300)
+
+
+@pytest.fixture(scope="session")
+def control_plane():
+    """The one real control plane of the session (tests/live/openstack.py): MariaDB,
+    RabbitMQ, Keystone, cinder-api and cinder-scheduler on loopback, shared by every test
+    that uses it (it takes 20-85 s to start); checked for leftovers when it stops. Skipped
+    where it cannot run (not root, packages missing), except under CI, where that fails."""
+    reason = openstack.missing(CINDER_VENV)
+    if reason and not os.environ.get("CI"):
+        pytest.skip(reason)
+    cloud = openstack.ControlPlane(CINDER_VENV)
+    try:
+        yield cloud.start()
+    finally:
+        problems = cloud.stop()
+        assert not problems, "the control plane left things behind:\n" + "\n".join(problems)
+
+
+REAL = pytest.param("real", marks=[pytest.mark.live, pytest.mark.e2e])
+
+
+@pytest.fixture(params=["sim", REAL])
+def cinder_api(request):
+    """The volume-type API a test runs against: ``sim`` (a fresh simulator) or ``real`` (the
+    session's control plane, markers ``live`` and ``e2e``, emptied of volume types before
+    and after the test). See tests/support/cinder_api.py."""
+    if request.param == "sim":
+        users = {USER: PASSWORD, VIEWER: VIEWER_PASSWORD}
+        with OpenStackSimulator(users=users, roles={VIEWER: ["member"]}) as sim:
+            yield SimCinder(sim)
+        return
+    api = RealCinder(request.getfixturevalue("control_plane"))
+    api.clear()
+    yield api
+    api.clear()

@@ -1,23 +1,33 @@
 """
 A small Keystone v3 + Cinder v3 (volume types) simulator, over real HTTP.
 
+The volume-type tests run against the real Keystone 30 and cinder-api 29 too (fixture
+``cinder_api``, tests/support/cinder_api.py); this simulator stays for what the real services
+cannot be made to produce on demand (docs/test-plan.rst):
+
+- Cinder answering HTTP 5xx (``faults.status_for_next``): cinder-api has no switch for it;
+- a token that expires mid-run (``faults.expire_tokens``): a token Keystone revokes is still
+  accepted by cinder-api, whose keystonemiddleware caches validated tokens.
+
+Its answers are checked against the real API's in tests/live/test_openstack_sim_shapes.py.
+
 Two servers on loopback, as in a real cloud: Keystone (``POST /v3/auth/tokens``, password
 method, project scope) and Cinder, whose address clients must take from the token's service
-catalog (type ``volumev3``). Cinder serves the volume-type API:
+catalog (type ``volumev3``: in ``RegionOne`` with the project id, in ``RegionBare`` without).
+Cinder serves the volume-type API:
 
 - ``GET/POST /v3/<project_id>/types``, ``GET/PUT/DELETE /v3/<project_id>/types/<id>``
 - ``GET/POST /v3/<project_id>/types/<id>/extra_specs``
 - ``GET/PUT/DELETE /v3/<project_id>/types/<id>/extra_specs/<key>``
 
 with Cinder's own rules: an admin role is needed to change types, names are unique (409),
-extra-spec values must be strings, a type in use cannot be deleted, unknown ids are 404,
-the URL's project must be the token's.
+extra-spec values must be strings, a type in use cannot be deleted (``state.in_use``: the
+simulator has no volumes), unknown ids are 404, the URL's project must be the token's (400).
 
 .. code-block:: python
 
     with OpenStackSimulator(users={"cinder": "pw"}) as sim:
         sim.auth_url            # http://127.0.0.1:<port>/v3
-        sim.state.types         # {id: {...}}
         sim.requests            # [(method, path), ...] of both servers
         sim.faults.expire_tokens(); sim.faults.status_for_next(503, n=2)
 """
@@ -34,6 +44,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
 from tests.support import secrets
+from tests.support.cinder_api import BARE_REGION
 
 DEFAULT_DOMAIN = "Default"
 DEFAULT_TYPE = "__DEFAULT__"
@@ -46,7 +57,6 @@ class Faults:
     def __init__(self):
         self.lock = threading.Lock()
         self._statuses = []
-        self.refuse_login_flag = False
 
     def status_for_next(self, status, n=1):
         """The next ``n`` Cinder requests answer ``status`` (a Cinder-style error body)."""
@@ -56,10 +66,6 @@ class Faults:
     def next_status(self):
         with self.lock:
             return self._statuses.pop(0) if self._statuses else None
-
-    def refuse_login(self, flag=True):
-        """Keystone answers 401 to every login."""
-        self.refuse_login_flag = flag
 
     def expire_tokens(self):  # replaced per simulator in __init__
         raise NotImplementedError
@@ -196,16 +202,13 @@ class OpenStackSimulator:
         project="services",
         roles=None,
         region="RegionOne",
-        project_id_in_url=True,
     ):
         self.host = host
         self.region = region
-        self.project_id_in_url = project_id_in_url
         self.state = State(users or {"cinder": "password"}, project, roles or {})
         self.faults = Faults()
         self.faults.expire_tokens = self._expire_tokens
         self.requests = []
-        self.bodies = []  # (method, path, parsed body) of every Cinder request with a body
         self._servers = []
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -263,7 +266,6 @@ class OpenStackSimulator:
     def reset_counts(self):
         with self.state.lock:
             self.requests.clear()
-            self.bodies.clear()
 
     def _expire_tokens(self):
         with self.state.lock:
@@ -288,8 +290,7 @@ class OpenStackSimulator:
         user = (identity.get("password") or {}).get("user") or {}
         name, domain = user.get("name"), (user.get("domain") or {}).get("name")
         if (
-            self.faults.refuse_login_flag
-            or domain != DEFAULT_DOMAIN
+            domain != DEFAULT_DOMAIN
             or self.state.users.get(name) is None
             or self.state.users[name] != user.get("password")
         ):
@@ -305,8 +306,6 @@ class OpenStackSimulator:
     def _token_body(self, user, project_id):
         expires = datetime.now(timezone.utc) + timedelta(hours=1)
         volume_url = f"http://{self.host}:{self.volume_port}/v3"
-        if self.project_id_in_url:
-            volume_url += f"/{project_id}"
         return {
             "methods": ["password"],
             "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
@@ -314,14 +313,19 @@ class OpenStackSimulator:
             "project": {"id": project_id, "domain": {"name": DEFAULT_DOMAIN}},
             "roles": [{"name": role} for role in sorted(self.state.roles[user])],
             "catalog": [
-                self._service("identity", "keystone", self.auth_url),
-                self._service("volumev3", "cinderv3", volume_url),
-            ],
+                self._service("identity", "keystone", {self.region: self.auth_url}),
+                self._service(
+                    "volumev3",
+                    "cinderv3",
+                    {self.region: f"{volume_url}/{project_id}", BARE_REGION: volume_url},
+                ),
+            ],  # fmt: skip
         }
 
-    def _service(self, kind, name, url):
+    def _service(self, kind, name, urls):
         endpoints = [
-            {"id": uuid.uuid4().hex, "interface": i, "region": self.region, "url": url}
+            {"id": uuid.uuid4().hex, "interface": i, "region": region, "url": url}
+            for region, url in urls.items()
             for i in ("public", "internal", "admin")
         ]
         return {"type": kind, "name": name, "id": uuid.uuid4().hex, "endpoints": endpoints}
@@ -344,10 +348,7 @@ class OpenStackSimulator:
         if match is None:
             raise _not_found(f"no route for {path}")
         if match["project"] != session["project_id"]:
-            raise _Error(403, "forbidden", "Malformed request url: project id mismatch")
-        if body is not None:
-            with self.state.lock:
-                self.bodies.append((method, path, body))
+            raise _bad("Malformed request url")
         if method != "GET" and "admin" not in self.state.roles[session["user"]]:
             raise _Error(403, "forbidden", "Policy doesn't allow volume_extension:types_manage")
         with self.state.lock:
