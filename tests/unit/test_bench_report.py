@@ -1,7 +1,11 @@
 """The benchmark report's targets and tables for the three phases, the pillar_cache variant
 and the live bed, on made-up measurements (tests/bench/report.py)."""
 
-from tests.bench import report
+import json
+
+import pytest
+
+from tests.bench import bench_live, report
 
 
 def size(n, **figures):
@@ -88,3 +92,15 @@ def test_a_live_part_not_run_is_reported_with_its_reason():
         "live failover and rotation: not run: the live bed needs root"
     ]
     assert "not run" in report.not_measured(None)[0]
+
+
+def test_bench_live_without_the_live_tier_writes_why_and_succeeds(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench_live, "live_tier_missing", lambda: "the live bed needs root")
+    monkeypatch.setattr(bench_live, "run_tier", lambda token: pytest.fail("ran the tier"))
+    out = tmp_path / "parts" / "live.json"
+    assert bench_live.main(["--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["skipped"] == "the live bed needs root"
+    assert report.not_measured(data) == [
+        "live failover and rotation: not run: the live bed needs root"
+    ]
