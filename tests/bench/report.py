@@ -138,7 +138,9 @@ def targets(deploy, conf, quick, live=None):
             changes = max(s["rerun_changes"] for s in vsizes)
             add(1, f"{variant}: re-run 0 changes", changes, 0, changes == 0, "side by side")
     if live and "results" in live:
-        for token, seconds in sorted(live["targets"].items()):
+        for token, seconds in sorted(
+            live["targets"].items(), key=lambda i: (i[0] != "default", i[0])
+        ):
             took = live["results"].get(token, {}).get("node crash to driver ready elsewhere")
             add(
                 "live",
