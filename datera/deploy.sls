@@ -20,7 +20,8 @@
 {#- With the master's pillar_cache on, a job's pillar comes from the master's cache, which a
     pillar edit does not clear: the first phase is told so, and its pillar refresh (which
     clears the cache) then replaces that job's pillar before the pre-flight checks it. #}
-{%- set cached = {'datera_orchestration': {'master_pillar_cache': True}} %}
+{%- set caching = {'master_pillar_cache': True} %}
+{%- set cached = {'datera_orchestration': caching} %}
 
 datera-deploy-prepare:
   salt.state:
