@@ -170,7 +170,8 @@ def git_state(paths=()):
     changed = git("status", "--porcelain", "--", *paths) or ""
     return {
         "git_head": git("rev-parse", "--short", "HEAD"),
-        "uncommitted": sorted(line[3:] for line in changed.splitlines()),
+        # "XY path" per line; git() stripped the first line's leading blank (" M path")
+        "uncommitted": sorted(line.lstrip()[2:].strip() for line in changed.splitlines()),
     }
 
 
