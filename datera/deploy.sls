@@ -17,12 +17,20 @@
 {#- The later phases tell the nodes the pre-flight passed: not run twice. #}
 {%- set passed = {'preflight_passed': True} %}
 {%- set preflight_passed = {'datera_orchestration': passed} %}
+{#- With the master's pillar_cache on, a job's pillar comes from the master's cache, which a
+    pillar edit does not clear: the first phase is told so, and its pillar refresh (which
+    clears the cache) then replaces that job's pillar before the pre-flight checks it. #}
+{%- set caching = {'master_pillar_cache': True} %}
+{%- set cached = {'datera_orchestration': caching} %}
 
 datera-deploy-prepare:
   salt.state:
     - tgt: '*'
     - sls: {{ tplroot }}.prepare
     - test: false
+{%- if opts.get('pillar_cache') %}
+    - pillar: {{ cached | json }}
+{%- endif %}
 
 datera-deploy-primary:
   salt.state:

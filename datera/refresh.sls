@@ -6,7 +6,10 @@
       is the copy, and a copy an earlier sync left behind that differs from it is warned
       about (Salt's loader would use that copy first).
       This job's pillar is compiled afresh on the master, so a role given or taken away by
-      the pillar edit counts already. One job per minion does both. #}
+      the pillar edit counts already -- unless the master caches pillar (pillar_cache): then
+      the orchestration says so and the refresh replaces this job's pillar for its later
+      states (the pre-flight), while what this job includes follows the cached pillar
+      (docs/deployment.rst, pillar_cache). One job per minion does both. #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- set install = salt['datera_install.status']() if 'datera_install.status' in salt else {} %}
 {%- if salt['pillar.get']('datera:role') and not install.get('extension') %}
@@ -33,3 +36,8 @@ datera-refresh-pillar:
   module.run:
     - saltutil.refresh_pillar:
       - wait: true
+{%- if salt['pillar.get']('datera_orchestration:master_pillar_cache') %}
+    {#- the master caches pillar (pillar_cache): this job's pillar may predate an edit; the
+        refresh cleared the cache, and the job's later states use the new pillar #}
+    - reload_pillar: true
+{%- endif %}

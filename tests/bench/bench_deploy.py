@@ -4,14 +4,20 @@ Parts 1, 2 and the deploy half of part 4: a real salt-master and N real salt-min
 cinder.conf and an empty CIB, the idempotent re-run, and the floor (the same orchestration
 with no-op states), against the benchmark's own Datera API simulator.
 
-The master serves a copy of the formula taken when the benchmark starts (edits made to the
-working tree meanwhile do not change what is measured). Minions are started once and
-reused: N grows 1 -> 3 -> 6 -> 12 by adding minions to the one master; for each N the
-pillar names exactly N controllers, cinder.conf and the CIB are reset, one unmeasured
-deploy warms the new minions up, then each repetition measures a first deploy, its re-run
-(after Pacemaker's scheduler has started cinder-volume on one controller) and the floor.
+Two variants side by side, interleaved repetition by repetition: the master as shipped
+(``default``) and one with ``pillar_cache: True`` (``pillar_cache``, an operator option:
+docs/deployment.rst), each with its own minions; the CPU of a variant counts its own daemons
+only (``harness.salt_cpu_seconds``).
+
+The masters serve one copy of the formula taken when the benchmark starts (edits made to
+the working tree meanwhile do not change what is measured). Minions are started once and
+reused: N grows 1 -> 3 -> 6 -> 12 by adding minions to each master; for each N the pillar
+names exactly N controllers, cinder.conf and the CIB are reset, one unmeasured deploy warms
+the new minions up, then each repetition measures a first deploy, its re-run (after
+Pacemaker's scheduler has started cinder-volume on one controller) and the floor.
 """
 
+import contextlib
 import os
 import secrets
 import time
@@ -25,6 +31,9 @@ from tests.support.datera_sim import DateraSimulator
 
 SIZES = (1, 3) if h.QUICK else (1, 3, 6, 12)
 REPS = 1 if h.QUICK else 3
+# a targeted run, e.g. BENCH_SIZES=1,3 BENCH_REPS=3 (run.sh sets neither)
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "").split(",") if n) or SIZES
+REPS = int(os.environ.get("BENCH_REPS") or REPS)
 PRIMARY = "bctl1"
 MINION_IDS = [f"bctl{i}" for i in range(1, max(SIZES) + 1)]
 QUIET = {"log_level_logfile": "warning"}  # Salt's default; debug logging would skew times
@@ -42,30 +51,51 @@ def sim(password):
         yield server
 
 
+# the master's settings of each variant; "default" is the master as shipped.
+# BENCH_VARIANTS=default (tests/bench/profile.sh) measures that one only.
+VARIANTS = {"default": {}, "pillar_cache": {"pillar_cache": True}}
+if os.environ.get("BENCH_VARIANTS"):
+    VARIANTS = {v: VARIANTS[v] for v in os.environ["BENCH_VARIANTS"].split(",")}
+
+
 @pytest.fixture(scope="module")
-def bench_master(salt_factories, tmp_path_factory):
-    root = tmp_path_factory.mktemp("bench-cloud")
-    files, formula = h.snapshot_tree(root / "state-tree")
-    floor_steps = h.floor_orchestration(files)
-    pillar_root = root / "pillar-tree"
-    pillar_root.mkdir()
-    factory = salt_factories.salt_master_daemon(
-        random_string("bench-master-"),
-        overrides={
-            "file_roots": {"base": [str(files)]},
-            "pillar_roots": {"base": [str(pillar_root)]},
-            "timeout": 30,
-            **QUIET,
-        },
-    )
-    factory.bench_root, factory.bench_pillar_root = root, pillar_root
-    factory.floor_steps = floor_steps
-    factory.formula = formula
-    factory.preflight_checks_cluster = (
-        "datera.preflight" in (files / "datera" / "preflight.sls").read_text()
-    )
-    with factory.started():
-        yield factory
+def state_files(tmp_path_factory):
+    """The copy of the formula every master serves, with the floor orchestration."""
+    files, formula = h.snapshot_tree(tmp_path_factory.mktemp("bench-state") / "state-tree")
+    return {
+        "files": files,
+        "formula": formula,
+        "floor_steps": h.floor_orchestration(files),
+        "preflight_checks_cluster": (
+            "datera.preflight" in (files / "datera" / "preflight.sls").read_text()
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def bench_masters(salt_factories, tmp_path_factory, state_files):
+    """``{variant: started salt-master}``, each with a cloud root and a pillar tree."""
+    with contextlib.ExitStack() as stack:
+        masters = {}
+        for variant, settings in VARIANTS.items():
+            root = tmp_path_factory.mktemp(f"bench-{variant}")
+            pillar_root = root / "pillar-tree"
+            pillar_root.mkdir()
+            factory = salt_factories.salt_master_daemon(
+                random_string(f"bench-{variant.replace('_', '-')}-"),
+                overrides={
+                    "file_roots": {"base": [str(state_files["files"])]},
+                    "pillar_roots": {"base": [str(pillar_root)]},
+                    "timeout": 30,
+                    **QUIET,
+                    **settings,
+                },
+            )
+            factory.bench_root, factory.bench_pillar_root = root, pillar_root
+            factory.minions = {}
+            stack.enter_context(factory.started())
+            masters[variant] = factory
+        yield masters
 
 
 def _check(ret, what, password):
@@ -91,12 +121,18 @@ def _measured(run, n, **extra):
     }
 
 
-def _one_rep(run_cli, cloud, sim, password, master_pid):
+def _one_rep(master, cloud, sim, password):
+    run_cli = master.salt_run_cli(timeout=1800)
+    pids = [master.pid, *(m.pid for m in master.minions.values())]
+
+    def orchestrate(sls):
+        return h.orchestrate(run_cli, sls, master_pid=master.pid, pids=pids)
+
     counter, n = sim.bench_connections, len(cloud.controllers)
     cloud.reset()
     h.reset_api(sim, counter)
     v0 = h.cib_version(cloud.cib_file)
-    first = h.orchestrate(run_cli, "datera.deploy", master_pid=master_pid)
+    first = orchestrate("datera.deploy")
     _check(first.ret, "deploy", password)
     api_first = h.api_usage(sim, counter)
     v1 = h.cib_version(cloud.cib_file)
@@ -105,12 +141,12 @@ def _one_rep(run_cli, cloud, sim, password, master_pid):
     v1 = h.cib_version(cloud.cib_file)
 
     h.reset_api(sim, counter)
-    again = h.orchestrate(run_cli, "datera.deploy", master_pid=master_pid)
+    again = orchestrate("datera.deploy")
     _check(again.ret, "re-run", password)
     api_again = h.api_usage(sim, counter)
     v2 = h.cib_version(cloud.cib_file)
 
-    floor = h.orchestrate(run_cli, "bench_floor.deploy", master_pid=master_pid)
+    floor = orchestrate("bench_floor.deploy")
     _check(floor.ret, "floor", password)
     return {
         "first": _measured(
@@ -205,44 +241,55 @@ def _smoke(salt_cli, sim):
     }
 
 
-def bench_orchestration(bench_master, sim, password):
-    run_cli = bench_master.salt_run_cli(timeout=1800)
-    salt_cli = bench_master.salt_cli(timeout=600)
+def _size(master, n, common, password):
+    """The pillar and files of N controllers on ``master``, its minions started, one
+    unmeasured deploy: ``(cloud, seconds to start new minions, warm-up deploy seconds)``."""
+    ids = MINION_IDS[:n]
+    cloud = Cloud(master.bench_root, master.bench_pillar_root, ids, PRIMARY)
+    h.write_pillar(cloud, common)
+    cloud.reset()
+    began = time.perf_counter()
+    for minion_id in ids:
+        if minion_id not in master.minions:
+            factory = master.salt_minion_daemon(minion_id, overrides=QUIET)
+            factory.start()
+            master.minions[minion_id] = factory
+    start_seconds = time.perf_counter() - began
+    cloud.reset()
+    cold = h.orchestrate(master.salt_run_cli(timeout=1800), "datera.deploy")
+    _check(cold.ret, f"N={n} warm-up deploy", password)
+    return cloud, start_seconds, cold.seconds
+
+
+def _print_rep(variant, n, rep, r):
+    print(
+        f"[bench] N={n:<2} {variant:<12} rep {rep + 1}/{REPS}:"
+        f" deploy {r['first']['seconds']:6.1f} s"
+        f"  re-run {r['rerun']['seconds']:6.1f} s  floor {r['floor']['seconds']:6.1f} s"
+        f"  (CPU {r['first']['cpu_seconds']:.0f}/{r['rerun']['cpu_seconds']:.0f}/"
+        f"{r['floor']['cpu_seconds']:.0f} s, load {r['first']['load']:.1f})"
+        f"  re-run changes {r['rerun']['changes']['configuration']}"
+        f"  logins {r['first']['api']['logins']}/{r['rerun']['api']['logins']}",
+        flush=True,
+    )
+
+
+def bench_orchestration(bench_masters, state_files, sim, password):
     common = h.backend_pillar(password, sim.https_port, sim.ca_pem_path)
-    started = {}
-    sizes = {}
+    sizes = {variant: {} for variant in bench_masters}
     try:
         for n in SIZES:
-            ids = MINION_IDS[:n]
-            cloud = Cloud(bench_master.bench_root, bench_master.bench_pillar_root, ids, PRIMARY)
-            h.write_pillar(cloud, common)
-            cloud.reset()
-            began = time.perf_counter()
-            for minion_id in ids:
-                if minion_id not in started:
-                    factory = bench_master.salt_minion_daemon(minion_id, overrides=QUIET)
-                    factory.start()
-                    started[minion_id] = factory
-            start_seconds = time.perf_counter() - began
-            cloud.reset()
-            cold = h.orchestrate(run_cli, "datera.deploy")  # warms the new minions up
-            _check(cold.ret, f"N={n} warm-up deploy", password)
-            cold_seconds = cold.seconds
-            reps = []
-            for rep in range(REPS):
-                reps.append(_one_rep(run_cli, cloud, sim, password, bench_master.pid))
-                r = reps[-1]
-                print(
-                    f"[bench] N={n:<2} rep {rep + 1}/{REPS}: deploy {r['first']['seconds']:6.1f} s"
-                    f"  re-run {r['rerun']['seconds']:6.1f} s  floor {r['floor']['seconds']:6.1f} s"
-                    f"  (CPU {r['first']['cpu_seconds']:.0f}/{r['rerun']['cpu_seconds']:.0f}/"
-                    f"{r['floor']['cpu_seconds']:.0f} s, load {r['first']['load']:.1f})"
-                    f"  re-run changes {r['rerun']['changes']['configuration']}"
-                    f"  logins {r['first']['api']['logins']}/{r['rerun']['api']['logins']}",
-                    flush=True,
-                )
-            sizes[n] = _summary(n, reps, cold_seconds, start_seconds)
-        smoke = _smoke(salt_cli, sim)
+            prepared = {v: _size(m, n, common, password) for v, m in bench_masters.items()}
+            reps = {variant: [] for variant in bench_masters}
+            for rep in range(REPS):  # the variants interleaved: the same machine load
+                for variant, master in bench_masters.items():
+                    cloud = prepared[variant][0]
+                    reps[variant].append(_one_rep(master, cloud, sim, password))
+                    _print_rep(variant, n, rep, reps[variant][-1])
+            for variant, (_, start_seconds, cold_seconds) in prepared.items():
+                sizes[variant][n] = _summary(n, reps[variant], cold_seconds, start_seconds)
+        default = bench_masters["default"]
+        smoke = _smoke(default.salt_cli(timeout=600), sim)
         usage = smoke["api"]
         print(
             f"[bench] salt {PRIMARY} datera.smoke_test: ok {smoke['ok']}, {usage['requests']} "
@@ -250,17 +297,26 @@ def bench_orchestration(bench_master, sim, password):
             flush=True,
         )
     finally:
-        for factory in started.values():
-            factory.terminate()
+        for master in bench_masters.values():
+            for factory in master.minions.values():
+                factory.terminate()
+
+    def by_n(summaries):
+        return {str(n): s for n, s in summaries.items()}
 
     h.save(
         "deploy",
         {
-            "sizes": {str(n): s for n, s in sizes.items()},
+            "sizes": by_n(sizes["default"]),
+            "variants": {
+                variant: {"sizes": by_n(sizes[variant]), "master": VARIANTS[variant]}
+                for variant in bench_masters
+                if variant != "default"
+            },
             "reps": REPS,
-            "floor_steps": bench_master.floor_steps,
-            "preflight_checks_cluster": bench_master.preflight_checks_cluster,
-            "formula": bench_master.formula,
+            "floor_steps": state_files["floor_steps"],
+            "preflight_checks_cluster": state_files["preflight_checks_cluster"],
+            "formula": state_files["formula"],
             "smoke_via_salt": smoke,
         },
     )

@@ -170,7 +170,8 @@ def git_state(paths=()):
     changed = git("status", "--porcelain", "--", *paths) or ""
     return {
         "git_head": git("rev-parse", "--short", "HEAD"),
-        "uncommitted": sorted(line[3:] for line in changed.splitlines()),
+        # "XY path" per line; git() stripped the first line's leading blank (" M path")
+        "uncommitted": sorted(line.lstrip()[2:].strip() for line in changed.splitlines()),
     }
 
 
@@ -186,6 +187,9 @@ def floor_orchestration(files):
     for name in ("noop.sls", "changed.sls"):
         (target / name).write_text((BENCH / "floor" / name).read_text())
     source = (files / "datera" / "deploy.sls").read_text()
+    # what deploy.sls imports from its own dir (targets.yaml), found there by the floor too
+    for name in re.findall(r"import_\w+\s+tplroot\s*~\s*[\"']/([\w./-]+)[\"']", source):
+        shutil.copy(files / "datera" / name, target / name)
 
     def floor_sls(match):
         # the primary's and the others' (init.sls, by role) phases write cinder.conf
@@ -251,14 +255,26 @@ class Run:
         self.cpu_seconds, self.master_cpu_seconds = cpu_seconds, master_cpu_seconds
 
 
-def orchestrate(run_cli, sls, *args, master_pid=None):
-    """Run ``salt-run state.orchestrate sls`` and measure it (a ``Run``)."""
+def salt_cpu_seconds(pids):
+    """CPU seconds used so far by the daemons ``pids`` (one master and its minions) with
+    their descendants, and by this process's reaped children (salt-run): the Salt of one
+    variant, not the idle daemons of another one started beside it."""
+    reaped = os.times()
+    return sum(tree_cpu_seconds(pid, True) for pid in pids) + (
+        reaped.children_user + reaped.children_system
+    )
+
+
+def orchestrate(run_cli, sls, *args, master_pid=None, pids=None):
+    """Run ``salt-run state.orchestrate sls`` and measure it (a ``Run``). CPU: of ``pids``
+    (``salt_cpu_seconds``) when given, else of every descendant of this process."""
     master = (lambda: tree_cpu_seconds(master_pid, True)) if master_pid else (lambda: 0.0)
-    cpu, master_cpu = tree_cpu_seconds(), master()
+    salt = (lambda: salt_cpu_seconds(pids)) if pids else tree_cpu_seconds
+    cpu, master_cpu = salt(), master()
     started = time.perf_counter()
     ret = run_cli.run("state.orchestrate", sls, *args)
     wall = time.perf_counter() - started
-    return Run(ret, wall, tree_cpu_seconds() - cpu, master() - master_cpu)
+    return Run(ret, wall, salt() - cpu, master() - master_cpu)
 
 
 _MINIONS_IN_COMMENT = re.compile(r"(?:Updating|No changes made to|Run failed on minions:) ([^.]+)")

@@ -71,7 +71,7 @@ def _cpu_ratio(sizes, a, b, what):
     return _ratio(sizes[a].get(key), sizes[b].get(key))
 
 
-def targets(deploy, conf, quick):
+def targets(deploy, conf, quick, live=None):
     out = []
 
     def add(part, name, value, limit, ok, note=""):
@@ -131,6 +131,25 @@ def targets(deploy, conf, quick):
             0,
             worst("rerun_restarts") == 0,
         )
+    if deploy:
+        _phase_targets(add, {int(n): s for n, s in deploy["sizes"].items()})
+        for variant, data in sorted((deploy.get("variants") or {}).items()):
+            vsizes = data["sizes"].values()
+            changes = max(s["rerun_changes"] for s in vsizes)
+            add(1, f"{variant}: re-run 0 changes", changes, 0, changes == 0, "side by side")
+    if live and "results" in live:
+        for token, seconds in sorted(
+            live["targets"].items(), key=lambda i: (i[0] != "default", i[0])
+        ):
+            took = live["results"].get(token, {}).get("node crash to driver ready elsewhere")
+            add(
+                "live",
+                f"failover (node crash to driver ready), token {token}: <= {seconds:g} s",
+                took,
+                seconds,
+                took is not None and took <= seconds,
+                "" if took is not None else "not run with this token",
+            )
     if conf:
         apply = conf["formula_apply"]["median_seconds"]
         cpu = conf["formula_apply"].get("median_cpu_seconds")
@@ -147,6 +166,31 @@ def targets(deploy, conf, quick):
         same = conf["formula_apply"]["unmanaged_identical"]
         add(3, "byte-identical outside the managed keys", same, True, same is True)
     return out
+
+
+def _phase_targets(add, sizes):
+    """The targets of the three-phase orchestration (issue 18): phases and jobs, and the
+    formula's cost against the floor of the same phases at N = 3 and 6."""
+    several = [s for n, s in sorted(sizes.items()) if n > 1 and "deploy_jobs" in s]
+    if several:
+        phases = max(s["deploy_jobs"]["state_jobs"] for s in several)
+        add(1, "phases on the critical path: 3", phases, 3, phases <= 3)
+        per_node = max(s["deploy_jobs"]["minion_jobs"] / s["n"] for s in several)
+        extra = max(s["deploy_jobs"]["minion_jobs"] - 2 * s["n"] for s in several)
+        add(
+            1,
+            "jobs per node per deploy: 2 (3 on the primary)",
+            round(per_node, 2),
+            2,
+            extra <= 1,
+            "minion jobs / N, worst N",
+        )
+    for n in (3, 6):
+        s = sizes.get(n)
+        cpu = _ratio(s and s["deploy_cpu_seconds"], s and s["floor_cpu_seconds"])
+        add(1, f"deploy CPU <= 1.2 x floor CPU, N={n}", cpu, 1.2, cpu is not None and cpu <= 1.2)
+        wall = s and s.get("rerun_over_floor")
+        add(1, f"re-run wall <= 1.1 x floor, N={n}", wall, 1.1, wall is not None and wall <= 1.1)
 
 
 # --- text ------------------------------------------------------------------------------------
@@ -190,7 +234,103 @@ def _fmt(value, digits=1):
     return str(value)
 
 
-def tables(deploy, conf, api):
+def _variant_tables(deploy):
+    """Each master variant beside the master as shipped (the same run, interleaved)."""
+    out = []
+    base = deploy["sizes"]
+    for variant, data in sorted((deploy.get("variants") or {}).items()):
+        rows = []
+        for key in sorted(data["sizes"], key=int):
+            s, b = data["sizes"][key], base.get(key, {})
+            rows.append(
+                [
+                    s["n"],
+                    f"{_fmt(b.get('deploy_seconds'))} / {_fmt(s['deploy_seconds'])}",
+                    _fmt(_ratio(s["deploy_seconds"], b.get("deploy_seconds")), 2),
+                    f"{_fmt(b.get('rerun_seconds'))} / {_fmt(s['rerun_seconds'])}",
+                    _fmt(_ratio(s["rerun_seconds"], b.get("rerun_seconds")), 2),
+                    f"{_fmt(b.get('floor_seconds'))} / {_fmt(s['floor_seconds'])}",
+                    f"{_fmt(b.get('deploy_cpu_seconds'))} / {_fmt(s['deploy_cpu_seconds'])}",
+                    _fmt(_ratio(s["deploy_cpu_seconds"], b.get("deploy_cpu_seconds")), 2),
+                    f"{_fmt(b.get('deploy_master_cpu_per_minion'), 2)} / "
+                    f"{_fmt(s['deploy_master_cpu_per_minion'], 2)}",
+                    _fmt(s["formula_over_floor"], 2),
+                    s["rerun_changes"],
+                    _fmt(s["rerun_logins_per_controller"], 2),
+                ]
+            )
+        settings = ", ".join(f"{k}: {v}" for k, v in sorted(data.get("master", {}).items()))
+        out.append(
+            (
+                f"Part 1, side by side: the master as shipped / {variant} ({settings}), seconds",
+                [
+                    "N",
+                    "deploy",
+                    "ratio",
+                    "re-run",
+                    "ratio",
+                    "floor",
+                    "CPU-s deploy",
+                    "ratio",
+                    "master CPU-s/minion",
+                    "deploy/floor (variant)",
+                    "re-run changes (variant)",
+                    "logins/controller (variant)",
+                ],
+                rows,
+                [
+                    "each cell: as shipped / variant, medians of the same repetitions, the "
+                    "variants interleaved; ratio: variant / as shipped; each variant has its "
+                    "own master and minions, and its CPU counts only those; the variant's "
+                    "floor runs the same phases on the same master"
+                ],
+            )
+        )
+    return out
+
+
+LIVE_FIGURES = (
+    "node crash to driver ready elsewhere",
+    "node crash to OFFLINE",
+    "kill -9 to driver ready",
+    "standby move to driver ready",
+    "rotation (pillar edit to new credentials in use)",
+    "deploy to driver ready",
+    "cluster formed",
+    "re-run (no change)",
+    "live tier wall time",
+)
+
+
+def live_table(live):
+    """The live bed's failover and rotation per corosync token setting."""
+    if not live or "results" not in live:
+        return []
+    tokens = sorted(live["results"], key=lambda t: (t != "default", t))
+    rows = []
+    for figure in LIVE_FIGURES:
+        cells = [live["results"][t].get(figure) for t in tokens]
+        if any(c is not None for c in cells):
+            rows.append([figure, *[_fmt(c) for c in cells]])
+    targets_ = ", ".join(f"{live['targets'][t]:g} s (token {t})" for t in tokens)
+    return [
+        (
+            "Live bed: failover and rotation (seconds)",
+            ["figure", *[f"token {t}" for t in tokens]],
+            rows,
+            [
+                "tests/bench/bench_live.py: the live tier (three Pacemaker nodes, the real "
+                "cinder-volume) once per corosync token setting; failover: every process "
+                "of the active node killed to 'Driver initialization completed "
+                "successfully' on a survivor, target " + targets_ + "; rotation: the "
+                "pillar edit to the restarted cinder-volume's driver ready with the new "
+                "password"
+            ],
+        )
+    ]
+
+
+def tables(deploy, conf, api, live=None):
     """``[(title, header, rows, notes)]``: the same tables for the console and the RST."""
     out = []
     if deploy:
@@ -318,8 +458,11 @@ def tables(deploy, conf, api):
                 ],
             )
         )
+    if deploy:
+        out += _variant_tables(deploy)
     if deploy and "deploy_jobs" in deploy["sizes"].get("1", {}):
         out += _scale_tables(deploy)
+    out += live_table(live)
     if conf:
         set_option = conf["salt_set_option"]["median_seconds"]
         rows = []
@@ -441,6 +584,15 @@ def tables(deploy, conf, api):
     return out
 
 
+def not_measured(live):
+    """The parts this run did not measure, each with why (not an error)."""
+    if live is None:
+        return ["live failover and rotation: not run (tests/bench/run.sh runs it as root)"]
+    if "skipped" in live:
+        return [f"live failover and rotation: not run: {live['skipped']}"]
+    return []
+
+
 def _formula(formula):
     changes = formula.get("uncommitted") or []
     where = f"commit {formula.get('git_head')}"
@@ -460,6 +612,8 @@ def console(tables_, goals, info, total):
         for row in rows:
             lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
         lines.extend(f"  {note}" for note in notes)
+    for part in info.get("not_measured") or ():
+        lines += ["", f"Not measured: {part}"]
     lines.append("")
     lines.append("Targets")
     for goal in goals:
@@ -506,6 +660,7 @@ def rst(tables_, goals, info, total, quick):
         f"{f'; the whole benchmark took {total:.0f} s' if total is not None else ''}. "
         "The machine is shared: every figure that matters is a ratio within this run.",
         "",
+        *[f"Not measured: {_rst_cell(part)}.\n" for part in info.get("not_measured") or ()],
         ".. rubric:: Targets",
         "",
         ".. list-table::",
@@ -549,10 +704,12 @@ def main(argv=None):
     parser.add_argument("--load-at-start", type=float, nargs=3)
     args = parser.parse_args(argv)
     deploy, conf, api = (_load(args.parts, n) for n in ("deploy", "conf_edit", "api"))
+    live = _load(args.parts, "live")
     info = machine(args.load_at_start)
     info["formula"] = (deploy or {}).get("formula")
-    goals = targets(deploy, conf, args.quick)
-    tables_ = tables(deploy, conf, api)
+    info["not_measured"] = not_measured(live)
+    goals = targets(deploy, conf, args.quick, live)
+    tables_ = tables(deploy, conf, api, live)
     missing = [n for n, d in (("deploy", deploy), ("conf_edit", conf), ("api", api)) if not d]
     print(console(tables_, goals, info, args.total_seconds))
     if missing:
@@ -566,7 +723,7 @@ def main(argv=None):
                 "total_seconds": args.total_seconds,
                 "targets": goals,
                 "missing_parts": missing,
-                "parts": {"deploy": deploy, "conf_edit": conf, "api": api},
+                "parts": {"deploy": deploy, "conf_edit": conf, "api": api, "live": live},
             },
             indent=2,
             sort_keys=True,

@@ -4,10 +4,16 @@
 #   part 2  the idempotent re-run: changes, Datera requests, CIB writes, restarts, time
 #   part 3  cinder.conf edit: the formula's editor vs Salt's ini.set_option / options_present
 #   part 4  the Datera API client: requests and TCP connections with and without reuse
+#   parts 1 and 2 run side by side with a master that has pillar_cache: True
+#   live    failover and rotation on the live bed (tests/bench/bench_live.py, default token
+#           and token 1000), as root with the live tier's tools; otherwise the report says
+#           it was not measured and why (not an error)
 # Prints the tables and the targets (pass/MISS), writes artifacts/bench.json,
-# docs/_generated/bench.rst and the full pytest log artifacts/bench.log.
-# --quick: N = 1, 3, one repetition, 3 runs of ini.set_option, no ini.options_present.
-# Exit status: 0 when every part ran (a missed target is reported, not an error), 1 otherwise.
+# docs/_generated/bench.rst and the full logs artifacts/bench.log, artifacts/bench-live.log.
+# --quick: N = 1, 3, one repetition, 3 runs of ini.set_option, no ini.options_present,
+# the live bed with the default token only.
+# Exit status: 0 when every part ran or was reported as not measured (a missed target is
+# reported, not an error), 1 otherwise.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/../.."
 
@@ -15,7 +21,7 @@ QUICK=0
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $arg (use --quick)" >&2; exit 2 ;;
   esac
 done
@@ -40,6 +46,13 @@ BENCH_QUICK=$QUICK BENCH_OUT=$PARTS .venv/bin/python -m pytest \
   | tee "$LOG" | grep --line-buffered -E '\[bench\]|[0-9]+ (passed|failed|errors?)\b' \
   | sed -u 's/^.*\[bench\]/[bench]/'
 status=${PIPESTATUS[0]}
+
+tokens=(--token default --token 1000)
+[ "$QUICK" = 1 ] && tokens=(--token default)
+echo "[bench] live bed: failover and rotation (${tokens[*]})"
+.venv/bin/python -m tests.bench.bench_live "${tokens[@]}" --out "$PARTS/live.json" \
+  > artifacts/bench-live.log 2>&1 || status=1
+grep -E '^(failover|live tier not run)' artifacts/bench-live.log | sed 's/^/[bench] /' || true
 set -e
 
 total=$(echo "$(date +%s.%N) - $started" | bc)
