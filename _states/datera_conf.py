@@ -54,3 +54,33 @@ def managed(name):
         f", previous version in {done['backup']}" if done["backup"] else ""
     )
     return ret
+
+
+def legacy_absent(name):
+    """
+    Take the Datera backends the old Fuel plugin configured out of ``name`` (a node's
+    cinder.conf): their sections and ``enabled_backends`` entries, or the driver's
+    options in ``[DEFAULT]``; other backends and every other line are kept. The file as
+    the plugin left it is kept beside it (``<name>.datera-legacy``).
+
+    name
+        Path of cinder.conf.
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    try:
+        if __opts__["test"]:
+            done = __salt__["datera_conf.legacy"](conf_file=name)
+        else:
+            done = __salt__["datera_conf.retire_legacy"](conf_file=name)
+    except (CommandExecutionError, SaltInvocationError) as err:
+        ret.update(result=False, comment=str(err))
+        return ret
+    if not done["changes"]:
+        ret["comment"] = f"{name} holds no Datera backend of the old Fuel plugin"
+        return ret
+    ret["changes"] = dict(done["changes"], diff=done["diff"])
+    if __opts__["test"]:
+        ret.update(result=None, comment=f"the old plugin's Datera backend would leave {name}")
+    else:
+        ret["comment"] = f"the old plugin's Datera backend left {name} (as it was: {done['copy']})"
+    return ret
