@@ -3,12 +3,14 @@
     leaves cinder.conf (other backends and lines kept; the file as the plugin left it is
     kept as cinder.conf.datera-legacy), the service is restarted for the backends left,
     or stopped and disabled when none is, and Cinder's record of the old service is
-    removed. The orchestration runs this before the primary controller moves the
-    volumes to the shared host (takeover.sls). #}
+    removed. Like a compute node it keeps an iSCSI initiator (compute.sls). The
+    orchestration runs this before the primary controller moves the volumes to the
+    shared host (takeover.sls). #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import mapdata as datera with context %}
 include:
   - {{ tplroot }}.preflight
+  - {{ tplroot }}.compute
 
 datera-legacy-cinder-conf:
   datera_conf.legacy_absent:

@@ -213,7 +213,7 @@ def test_missing_directory_is_clear(tmp_path):
 
 # --- the old Fuel plugin's backend (takeover) ----------------------------------------------
 
-LEGACY = """\
+LEGACY = f"""\
 [DEFAULT]
 # the operator's comment
 enabled_backends = lvm,datera,
@@ -225,9 +225,9 @@ volume_driver = cinder.volume.drivers.lvm.LVMVolumeDriver
 volume_driver = cinder.volume.drivers.datera.datera_iscsi.DateraDriver
 san_ip = 192.0.2.10
 san_login = admin
-san_password = {password}
+san_password = {PASSWORD}
 volume_backend_name = DEFAULT
-""".format(password=PASSWORD)
+"""
 
 
 @pytest.fixture
