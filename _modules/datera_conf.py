@@ -267,6 +267,22 @@ def _remove_stale_temp_files(path):
                 os.unlink(os.path.join(directory, name))
 
 
+def _rewrite(path, cinder, edit):
+    """Under the lock: read ``path``, ``edit(old)`` → ``(new, changes, copies)``; when
+    something changed, write the old text to each path in ``copies``, then ``new`` to
+    ``path``, each atomically. Returns ``(old, new, changes, copies)``."""
+    mode = int(str(cinder["mode"]), 8)
+    with _locked(path):
+        _remove_stale_temp_files(path)
+        old = _read(path)
+        new, changes, copies = edit(old)
+        if changes:
+            for copy in copies:
+                _atomic_write(copy, old, mode, cinder["group"])
+            _atomic_write(path, new, mode, cinder["group"])
+    return old, new, changes, copies
+
+
 def _backup_path(conf_file):
     return f"{conf_file}.datera-backup"
 
@@ -341,20 +357,21 @@ def apply(conf_file=None):
     """
     settings, path = _settings_and_path(conf_file)
     cinder = settings["cinder"]
-    mode = int(str(cinder["mode"]), 8)
-    with _locked(path):
-        _remove_stale_temp_files(path)
-        old = _read(path)
+    backup = _backup_path(path)
+
+    def edit(old):
         new, changes = _edit_text(old, _desired(settings), path)
-        if not changes:
-            return {"changes": {}, "diff": "", "backup": None}
-        backup = None
-        if cinder["backup"] and old:
-            backup = _backup_path(path)
-            _atomic_write(backup, old, mode, cinder["group"])
-        _atomic_write(path, new, mode, cinder["group"])
+        return new, changes, [backup] if cinder["backup"] and old else []
+
+    old, new, changes, copies = _rewrite(path, cinder, edit)
+    if not changes:
+        return {"changes": {}, "diff": "", "backup": None}
     log.info("datera_conf: updated %s (%s)", path, ", ".join(sorted(changes)))
-    return {"changes": changes, "diff": _masked_diff(old, new, path), "backup": backup}
+    return {
+        "changes": changes,
+        "diff": _masked_diff(old, new, path),
+        "backup": copies[0] if copies else None,
+    }
 
 
 # --- what the old Fuel plugin left (taking a cloud over) -------------------------------------
@@ -429,18 +446,14 @@ def retire_legacy(conf_file=None):
         salt 'node-5*' datera_conf.retire_legacy
     """
     settings, path = _settings_and_path(conf_file)
-    cinder = settings["cinder"]
-    mode = int(str(cinder["mode"]), 8)
     copy_path = _legacy_copy_path(path)
-    with _locked(path):
-        _remove_stale_temp_files(path)
-        old = _read(path)
-        doc, found, changes = _legacy_edit(old, path)
-        if not found:
-            return {"changes": {}, "diff": "", "copy": None}
-        if not os.path.exists(copy_path):
-            _atomic_write(copy_path, old, mode, cinder["group"])
-        _atomic_write(path, doc.text(), mode, cinder["group"])
-    hosts = ", ".join(backend["host"] for backend in found)
-    log.info("datera_conf: took the old plugin's Datera backend (%s) out of %s", hosts, path)
-    return {"changes": changes, "diff": _masked_diff(old, doc.text(), path), "copy": copy_path}
+
+    def edit(old):
+        doc, _, changes = _legacy_edit(old, path)
+        return doc.text(), changes, [] if os.path.exists(copy_path) else [copy_path]
+
+    old, new, changes, _ = _rewrite(path, settings["cinder"], edit)
+    if not changes:
+        return {"changes": {}, "diff": "", "copy": None}
+    log.info("datera_conf: took the old plugin's Datera backend out of %s", path)
+    return {"changes": changes, "diff": _masked_diff(old, new, path), "copy": copy_path}
