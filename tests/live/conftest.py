@@ -70,11 +70,15 @@ class LivePillar:
     def __init__(self, root, bed, clusters, sim_ip):
         self.root, self.bed, self.clusters, self.sim_ip = root, bed, clusters, sim_ip
 
-    def write(self, password, keystone=None, volume_types=None):
-        """``keystone``: the pillar's ``datera:keystone``; ``volume_types``: the backend's."""
+    def write(self, password, keystone=None, volume_types=None, backend_name=None, per_node=None):
+        """``keystone``: the pillar's ``datera:keystone``; ``volume_types``: the backend's;
+        ``backend_name``: its ``volume_backend_name``; ``per_node``: ``{minion: pillar}`` merged
+        over a controller's own, or the whole pillar of another minion (a legacy node)."""
         backend = self.clusters.backend(self.sim_ip, password, login=LOGIN, replica_count=1)
         if volume_types is not None:
             backend["volume_types"] = volume_types
+        if backend_name is not None:
+            backend["volume_backend_name"] = backend_name
         common = {
             "datera": {
                 "backends": {"datera": backend},
@@ -89,11 +93,15 @@ class LivePillar:
         }
         if keystone:
             common["datera"]["keystone"] = keystone
-        top = {"base": {"*": ["common"]}}
+        per_node = dict(per_node or {})
+        top = {"base": {"ctl*": ["common"]}}
         for name in NODES:
-            top["base"][name] = [f"node_{name}"]
             role = "primary-controller" if name == PRIMARY else "controller"
-            self._dump(f"node_{name}.sls", {"datera": {"role": role}})
+            own = {"datera": dict(per_node.get(name, {}).get("datera", {}), role=role)}
+            per_node[name] = own
+        for name, data in per_node.items():
+            top["base"][name] = [f"node_{name}"]
+            self._dump(f"node_{name}.sls", data)
         self._dump("common.sls", common)
         self._dump("top.sls", top)
 
