@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from tests.live.bed import CINDER_VENV, NODES, SIM_HOST, LiveBed
+from tests.live.legacy import LegacyCloud
 from tests.live.openstack import ControlPlane
 from tests.support import net
 from tests.support.clusters import DateraClusters
@@ -190,3 +191,17 @@ def openstack(live, control_plane):
     for node in live.nodes.values():
         node.write_extra_conf(control_plane.transport_url, control_plane.db_url("cinder"))
     return control_plane
+
+
+@pytest.fixture(scope="session")
+def legacy_cloud(live, openstack):
+    """The cloud the old Fuel plugin left (tests/live/legacy.py): node-4 and node-5 beside the
+    controllers, each serving Datera under its own host from a plain init-script service, with
+    volumes created on each through the API. Only the tests that ask for it pay for it; its
+    nodes are ended and checked here (and again by the bed's own checks)."""
+    cloud = LegacyCloud(live, openstack)
+    try:
+        yield cloud.start()
+    finally:
+        problems = cloud.stop()
+        assert not problems, "the legacy nodes left things behind:\n" + "\n".join(problems)
