@@ -133,7 +133,7 @@ class LegacyNode(Node):
         conf = f"--config-file {CINDER_CONF}"
         if self.multibackend:  # the bed's wrapper adds the node's extra.conf
             return {"daemon": self.bed.wrapper, "args": conf}
-        script = self.bed.root / "py" / "pre_ocata_volume.py"
+        script = self.bed.root / "pre-ocata" / "cinder-volume"  # named as the program was
         return {"daemon": self.bed.python,
                 "args": f"{script} {conf} --config-file {self.dir}/extra.conf"}  # fmt: skip
 
@@ -242,7 +242,10 @@ class LegacyCloud:
         self.reaper.start()
         self.live.clusters.accept({"san_ip": self.live.sim.host, "san_login": LOGIN,
                                    "san_password": PASSWORD})  # fmt: skip
-        shutil.copy(Path(__file__).with_name("pre_ocata_volume.py"), self.live.root / "py")
+        (self.live.root / "pre-ocata").mkdir(exist_ok=True)
+        shutil.copy(
+            Path(__file__).with_name("pre_ocata_volume.py"), self.live.root / "pre-ocata" / SERVICE
+        )
         for node in self.nodes.values():
             node.prepare(self.live.sim.host, self.cp.transport_url, self.cp.db_url("cinder"))
             self.live.legacy[node.name] = node
