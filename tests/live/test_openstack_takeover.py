@@ -101,7 +101,8 @@ def test_dry_run_names_every_volume_and_changes_nothing(live, openstack, cloud):
     assert ret.returncode == 0, ret.stdout[-4000:]
     plan = states_of(ret, "datera-deploy-primary", PRIMARY)["datera-takeover-datera-volumes-moved"]
     assert plan["result"] is None
-    listed = [line.split("|")[1].strip() for line in plan["comment"].splitlines()[4:-1]]
+    rows = [line for line in plan["comment"].splitlines() if line.startswith("| ")]
+    listed = [row.split("|")[1].strip() for row in rows[1:]]  # under the header
     assert sorted(listed) == sorted(every_volume(cloud))
     assert plan["changes"]["move"] == {cloud.pools[n]: NEW_POOL for n in LEGACY}
     assert set(steps(ret)["datera-deploy-legacy"]["changes"]["ret"]) == set(LEGACY)
