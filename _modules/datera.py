@@ -30,8 +30,6 @@ the pillar and shapes the results.
 :depends: requests
 """
 
-import importlib
-import importlib.util
 import logging
 import re
 import secrets
@@ -39,6 +37,9 @@ import time
 
 import salt.utils.args
 from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+import datera_api
+import datera_secrets
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,6 @@ _NAME = re.compile(
 
 
 def __virtual__():
-    if importlib.util.find_spec("requests") is None:
-        return False, "the datera module needs the python 'requests' library"
     return __virtualname__
 
 
@@ -66,34 +65,24 @@ class DateraNotFound(CommandExecutionError):
 # --- the client (_utils/datera_api.py) ------------------------------------------------------
 
 
-def _util(name):
-    """The formula's utils function ``name`` (``module.function``): Salt's ``__utils__`` where
-    it loaded the formula's ``_utils`` (synced, or ``utils_dirs``), else the installed
-    extension's (Salt's utils loader reads no extension's ``salt.loader`` entry point)."""
-    module, function = name.split(".")
-    found = __utils__.get(name)
-    return found or getattr(importlib.import_module(f"datera_formula.utils.{module}"), function)
-
-
 def _settings(backend, kwargs):
     """The connection settings: the backend's pillar (unless the call gives them all) with
     the call's keyword overrides on top."""
     overrides = salt.utils.args.clean_kwargs(**kwargs)
     pillar = {}
-    if _util("datera_api.needs_pillar")(backend, overrides):
+    if datera_api.needs_pillar(backend, overrides):
         pillar = __salt__["datera_pillar.backend"](backend, reveal=True)
-    return _util("datera_api.settings")(backend, pillar, overrides)
+    return datera_api.settings(backend, pillar, overrides)
 
 
 def _connection(backend, kwargs):
     """This run's connection (``__context__``: one session and one login per Salt run)."""
     cache = __context__.setdefault(CONTEXT_KEY, {})
-    scrub = _util("datera_secrets.scrub")
-    return _util("datera_api.connect")(_settings(backend, kwargs), cache, scrub)
+    return datera_api.connect(_settings(backend, kwargs), cache, datera_secrets.scrub)
 
 
 def _number(value, what, low=0.0):
-    return _util("datera_api.number")(value, what, low)
+    return datera_api.number(value, what, low)
 
 
 def _data(conn, method, path, body=None):
@@ -331,7 +320,7 @@ def create_volume(name, size=1, replica_count=None, online=False, backend=None, 
         ],
     }
     ai = _data(conn, "POST", "/app_instances", body)
-    if _util("datera_api.boolean")(online, "online"):
+    if datera_api.boolean(online, "online"):
         ai = _set_admin_state(conn, name, "online")
     return _volume_summary(ai)
 
@@ -467,4 +456,4 @@ def cert_fingerprint(backend=None, **kwargs):
 
         salt '*' datera.cert_fingerprint
     """
-    return _util("datera_api.server_fingerprint")(_settings(backend, kwargs))
+    return datera_api.server_fingerprint(_settings(backend, kwargs))

@@ -26,7 +26,6 @@ ignored when it is compared, unless the caller sets them explicitly.
 """
 
 import difflib
-import importlib
 import logging
 import os
 import re
@@ -35,6 +34,8 @@ import time
 import xml.etree.ElementTree as ET
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+import datera_schema
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +56,6 @@ _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 RC_NO_SUCH_OBJECT = 105  # cibadmin/crm_resource: ENXIO, "No such device or address"
 
 
-def _util(name):
-    """The formula's utils function ``name`` (``module.function``): Salt's ``__utils__`` where
-    it loaded the formula's ``_utils`` (synced, or ``utils_dirs``), else the installed
-    extension's (Salt's utils loader reads no extension's ``salt.loader`` entry point)."""
-    module, function = name.split(".")
-    found = __utils__.get(name)
-    return found or getattr(importlib.import_module(f"datera_formula.utils.{module}"), function)
-
-
 def __virtual__():
     missing = [tool for tool in TOOLS if not shutil.which(tool)]
     if missing:
@@ -82,7 +74,7 @@ def __virtual__():
 def _settings():
     """``datera:pacemaker`` validated; the schema's defaults where there is no pillar module."""
     if "datera_pillar.settings" not in __salt__:
-        return _util("datera_schema.defaults")("pacemaker")
+        return datera_schema.defaults("pacemaker")
     return __salt__["datera_pillar.settings"]()["pacemaker"]
 
 

@@ -12,7 +12,6 @@ one controller cannot lose an update.
 
 import fcntl
 import grp
-import importlib
 import logging
 import os
 import socket
@@ -21,18 +20,14 @@ from contextlib import contextmanager
 
 from salt.exceptions import CommandExecutionError
 
+import datera_diff
+import datera_ini
+import datera_legacy
+import datera_secrets
+
 log = logging.getLogger(__name__)
 
 __virtualname__ = "datera_conf"
-
-
-def _util(name):
-    """The formula's utils function ``name`` (``module.function``): Salt's ``__utils__`` where
-    it loaded the formula's ``_utils`` (synced, or ``utils_dirs``), else the installed
-    extension's (Salt's utils loader reads no extension's ``salt.loader`` entry point)."""
-    module, function = name.split(".")
-    found = __utils__.get(name)
-    return found or getattr(importlib.import_module(f"datera_formula.utils.{module}"), function)
 
 
 def __virtual__():
@@ -100,7 +95,7 @@ def _desired(settings):
 
 
 def _mask_value(key, value):
-    return _util("datera_secrets.mask_value")(key, value)
+    return datera_secrets.mask_value(key, value)
 
 
 def _same(current, wanted):
@@ -127,7 +122,7 @@ def _edit(doc, section, key, wanted, changes):
 
 def _parse(text, path):
     try:
-        return _util("datera_ini.parse")(text)
+        return datera_ini.parse(text)
     except ValueError as err:  # datera_ini.ParseError: where oslo.config refuses the file
         raise CommandExecutionError(
             f"{path}: cinder (oslo.config) cannot read this file, so the formula does not "
@@ -146,7 +141,7 @@ def _enabled_backends(doc, plan, changes, path):
             "$-substitution, so the formula cannot tell which backends it names; write "
             "them out and run again"
         )
-    enabled = _util("datera_ini.split_list")(current)
+    enabled = datera_ini.split_list(current)
     kept = [b for b in enabled if b not in plan["absent"]]
     added = [b for b in plan["sections"] if b not in kept]
     if kept == enabled and not added:
@@ -183,9 +178,9 @@ def _edit_text(text, plan, path="cinder.conf"):
 
 
 def _masked_diff(old_text, new_text, path):
-    split = _util("datera_ini.split_lines")
-    lines = _util("datera_diff.unified")(split(old_text), split(new_text), path, 2)
-    return _util("datera_secrets.mask_diff")(lines)
+    split = datera_ini.split_lines
+    lines = datera_diff.unified(split(old_text), split(new_text), path, 2)
+    return datera_secrets.mask_diff(lines)
 
 
 # --- file I/O ----------------------------------------------------------------------------
@@ -384,8 +379,8 @@ def _legacy_copy_path(conf_file):
 def _legacy_edit(text, path):
     """``(new_text, backends found, changes)``: ``text`` without the old plugin's backends."""
     doc = _parse(text, path)
-    found = _util("datera_legacy.find")(doc, socket.gethostname())
-    changes = _util("datera_legacy.remove")(doc, found) if found else {}
+    found = datera_legacy.find(doc, socket.gethostname())
+    changes = datera_legacy.remove(doc, found) if found else {}
     return doc, found, changes
 
 
@@ -419,7 +414,7 @@ def legacy(conf_file=None):
     return {
         "serving": serving,
         "retired": retired,
-        "left": _util("datera_legacy.other_backends")(doc),
+        "left": datera_legacy.other_backends(doc),
         "changes": changes,
         "diff": _masked_diff(old, doc.text(), path),
         "copy": copy_path if os.path.exists(copy_path) else None,

@@ -6,7 +6,8 @@ found through its ``salt.loader`` entry point) or ``saltutil.sync_*`` from the m
 fileserver (copied into the minion's ``extension_modules`` directory). Salt's loader looks in
 ``extension_modules`` first, so a synced copy shadows the installed extension: where the
 extension is installed, the orchestration does not sync, and warns when an older sync left
-copies behind that differ from it.
+copies behind that differ from it. (The extension's ``_utils`` are top-level modules, which
+the modules import by name: a synced copy of one is left behind, and differs, all the same.)
 """
 
 import filecmp
@@ -35,10 +36,17 @@ def _extension():
     return version, list(spec.submodule_search_locations)[0]
 
 
-def _python_files(directory):
-    if not os.path.isdir(directory):
-        return []
-    return sorted(n for n in os.listdir(directory) if n.endswith(".py") and n != "__init__.py")
+def _installed_files():
+    """The extension's module files by kind, as a sync names them (``"modules/datera.py"``:
+    its path); its ``_utils`` are top-level modules (``datera_api.py``), beside the package."""
+    found = {}
+    for file in importlib.metadata.files(DISTRIBUTION) or ():
+        *where, name = file.parts
+        kind = where[1] if len(where) == 2 and where[0] == PACKAGE else None
+        kind = kind or ("utils" if not where else None)
+        if kind in KINDS and name.endswith(".py") and name != "__init__.py":
+            found[f"{kind}/{name}"] = str(file.locate())
+    return found
 
 
 def status():
@@ -58,11 +66,8 @@ def status():
     version, package_dir = _extension()
     shadowed = []
     if package_dir:
-        for kind in KINDS:
-            synced_dir = os.path.join(__opts__["extension_modules"], kind)
-            for name in _python_files(os.path.join(package_dir, kind)):
-                synced = os.path.join(synced_dir, name)
-                installed = os.path.join(package_dir, kind, name)
-                if os.path.isfile(synced) and not filecmp.cmp(synced, installed, shallow=False):
-                    shadowed.append(f"{kind}/{name}")
+        for name, installed in sorted(_installed_files().items()):
+            synced = os.path.join(__opts__["extension_modules"], name)
+            if os.path.isfile(synced) and not filecmp.cmp(synced, installed, shallow=False):
+                shadowed.append(name)
     return {"extension": version, "extension_dir": package_dir, "shadowed": shadowed}

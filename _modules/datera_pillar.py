@@ -10,25 +10,18 @@ schema in ``_utils/datera_schema.py``.
 """
 
 import copy
-import importlib
 import json
 import logging
 import os
 
 from salt.exceptions import CommandExecutionError
 
+import datera_schema
+import datera_secrets
+
 log = logging.getLogger(__name__)
 
 __virtualname__ = "datera_pillar"
-
-
-def _util(name):
-    """The formula's utils function ``name`` (``module.function``): Salt's ``__utils__`` where
-    it loaded the formula's ``_utils`` (synced, or ``utils_dirs``), else the installed
-    extension's (Salt's utils loader reads no extension's ``salt.loader`` entry point)."""
-    module, function = name.split(".")
-    found = __utils__.get(name)
-    return found or getattr(importlib.import_module(f"datera_formula.utils.{module}"), function)
 
 
 def _normalise(raw):
@@ -37,7 +30,7 @@ def _normalise(raw):
 
     Raises ``CommandExecutionError`` listing every problem, each naming its pillar key.
     """
-    return _util("datera_schema.normalise")(raw)
+    return datera_schema.normalise(raw)
 
 
 def __virtual__():
@@ -45,7 +38,7 @@ def __virtual__():
 
 
 def _is_secret(key):
-    return _util("datera_secrets.is_secret")(key)
+    return datera_secrets.is_secret(key)
 
 
 def _resolve_secrets(settings_dict, path=("datera",)):
@@ -87,7 +80,7 @@ def settings(reveal=False):
     """
     # __pillar__, not pillar.get: Salt 3008 masks pillar.get's values outside renderers.
     result = _normalised_once(__pillar__.get("datera", {}))
-    return _resolve_secrets(result) if reveal else _util("datera_secrets.mask_tree")(result)
+    return _resolve_secrets(result) if reveal else datera_secrets.mask_tree(result)
 
 
 def _normalised_once(raw):
@@ -168,7 +161,7 @@ def ocf_paths(agent, ocf_dir):
 
         salt-call datera_pillar.ocf_paths ocf:datera:cinder-volume /usr/lib/ocf/resource.d
     """
-    agent_class, provider, agent_type = _util("datera_schema.split_agent")(agent)
+    agent_class, provider, agent_type = datera_schema.split_agent(agent)
     ocf_dir = str(ocf_dir).rstrip("/")
     script = os.path.join(ocf_dir, provider, agent_type) if agent_class == "ocf" else ""
     root = ocf_dir[: -len("/resource.d")] if ocf_dir.endswith("/resource.d") else ocf_dir

@@ -14,10 +14,11 @@ for hosts that no running cinder-volume serves any more.
     ``datera_cinder`` (cinder-manage) execution modules
 """
 
-import importlib
 import logging
 
 from salt.exceptions import CommandExecutionError
+
+import datera_openstack
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +30,9 @@ def __virtual__():
     return __virtualname__
 
 
-def _util(name):
-    """The utils function ``name``, from ``__utils__`` or the installed extension."""
-    module, function = name.split(".")
-    found = __utils__.get(name)
-    return found or getattr(importlib.import_module(f"datera_formula.utils.{module}"), function)
-
-
 def _cinder():
     pillar = __salt__["datera_pillar.settings"](reveal=True)["keystone"]
-    return _util("datera_openstack.cinder")(pillar, None, __context__)
+    return datera_openstack.cinder(pillar, None, __context__)
 
 
 def _volumes(cinder):

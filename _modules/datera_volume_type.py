@@ -15,12 +15,13 @@ The Keystone and Cinder client itself is ``_utils/datera_openstack.py``.
 :depends: requests
 """
 
-import importlib
 import importlib.util
 import logging
 from urllib.parse import quote
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+import datera_openstack
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +50,10 @@ def __virtual__():
 # --- the client (_utils/datera_openstack.py) ---------------------------------------------------
 
 
-def _util(name):
-    """The utils function ``name``, from ``__utils__`` or the installed extension (the same
-    three lines as ``datera._util``: Salt gives modules no other place to share them)."""
-    module, function = name.split(".")
-    found = __utils__.get(name)
-    return found or getattr(importlib.import_module(f"datera_formula.utils.{module}"), function)
-
-
 def _cinder(keystone=None):
     """This run's Cinder session for ``datera:keystone`` with ``keystone`` on top."""
     pillar = __salt__["datera_pillar.settings"](reveal=True)["keystone"]
-    return _util("datera_openstack.cinder")(pillar, keystone, __context__)
+    return datera_openstack.cinder(pillar, keystone, __context__)
 
 
 # --- reading ---------------------------------------------------------------------------------

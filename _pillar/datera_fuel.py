@@ -33,12 +33,13 @@ log, never an error.
     (``salt-run saltutil.sync_all``)
 """
 
-import importlib
 import ipaddress
 import logging
 
 import salt.utils.data
 import yaml
+
+import datera_schema
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +56,6 @@ try:
     _LOADER = yaml.CSafeLoader
 except AttributeError:  # PyYAML built without libyaml
     _LOADER = yaml.SafeLoader
-
-
-def _util(name):
-    """The formula's utils function ``name`` (``module.function``): Salt's ``__utils__`` where
-    it loaded the formula's ``_utils`` (synced, or ``utils_dirs``), else the installed
-    extension's (Salt's utils loader reads no extension's ``salt.loader`` entry point)."""
-    module, function = name.split(".")
-    found = __utils__.get(name)
-    return found or getattr(importlib.import_module(f"datera_formula.utils.{module}"), function)
 
 
 def __virtual__():
@@ -251,7 +243,7 @@ def release(astute):
 def keystone(astute, vip):
     """cinder's service account in Keystone (v3), reached at the management VIP; the
     account's names are the schema's defaults (Fuel's own: ``cinder`` in ``services``)."""
-    defaults = _util("datera_schema.defaults")("keystone")
+    defaults = datera_schema.defaults("keystone")
     names = ("port", "user", "project", "user_domain", "project_domain", "interface")
     host = f"[{vip}]" if _is_ipv6(vip) else vip
     return {

@@ -8,6 +8,7 @@ secrets masked, and exits non-zero on drift, so it can run from cron or CI. Run
 ``salt-run saltutil.sync_runners`` once after installing the formula from file_roots/gitfs.
 """
 
+import contextlib
 import logging
 
 import salt.client
@@ -40,6 +41,24 @@ def _targets():
         )
     with salt.utils.files.fopen(path) as handle:
         return salt.utils.yaml.safe_load(handle)
+
+
+@contextlib.contextmanager
+def _asking_controllers(tgt, tgt_type, timeout, fun, arg=()):
+    """A local client, the role targets, and each controller's full return of ``fun``
+    (``tgt``: which minions, default every controller by pillar role), while the client is
+    open for more questions."""
+    targets = _targets()
+    with salt.client.get_local_client(mopts=__opts__) as client:
+        returns = client.cmd(
+            tgt or targets["controllers"],
+            fun,
+            list(arg),
+            tgt_type=tgt_type,
+            timeout=timeout,
+            full_return=True,
+        )
+        yield client, targets, returns
 
 
 def _summarise(minion_return):
@@ -83,12 +102,8 @@ def drift(tgt=None, tgt_type="compound", timeout=60, cluster=True):
 
         salt-run datera.drift
     """
-    targets = _targets()
-    tgt = tgt or targets["controllers"]
-    with salt.client.get_local_client(mopts=__opts__) as client:
-        returns = client.cmd(
-            tgt, "datera_conf.check", tgt_type=tgt_type, timeout=timeout, full_return=True
-        )
+    with _asking_controllers(tgt, tgt_type, timeout, "datera_conf.check") as asked:
+        client, targets, returns = asked
         primary = {}
         if cluster:
             primary = client.cmd(
@@ -242,18 +257,11 @@ def status(tgt=None, tgt_type="compound", timeout=30, full=False):
 
         salt-run datera.status
     """
-    targets = _targets()
-    tgt = tgt or targets["controllers"]
-    with salt.client.get_local_client(mopts=__opts__) as client:
-        returns = client.cmd(
-            tgt,
-            STATUS_FUNCTIONS,
-            [[], [], []],
-            tgt_type=tgt_type,
-            timeout=timeout,
-            full_return=True,
-        )
+    functions = (STATUS_FUNCTIONS, [[], [], []])  # three functions, each without arguments
+    with _asking_controllers(tgt, tgt_type, timeout, *functions) as asked:
+        client, targets, returns = asked
         volume_types = _volume_types(client, targets["primary"], timeout)
+    tgt = tgt or targets["controllers"]
     answers = {m: r.get("ret") for m, r in returns.items() if isinstance(r.get("ret"), dict)}
     seen_from, view = _cluster_view(answers)
     # minions targeted but silent still get a row: ask the master who should have answered

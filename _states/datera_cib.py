@@ -36,6 +36,7 @@ States: the cinder-volume Pacemaker primitive (through the ``datera_cib`` execut
 Every state takes ``cib_file``: empty for the live cluster, a path to work on a CIB file.
 """
 
+import functools
 import os
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
@@ -55,6 +56,21 @@ def _ret(name):
     return {"name": name, "result": True, "changes": {}, "comment": ""}
 
 
+def _failing_on_errors(state):
+    """``state`` failing, with the error as its comment, where the execution module raises
+    one of ``ERRORS`` (a bad argument, a failed Pacemaker tool): nothing was changed then."""
+
+    @functools.wraps(state)
+    def checked(name, *args, **kwargs):
+        try:
+            return state(name, *args, **kwargs)
+        except ERRORS as err:
+            return dict(_ret(name), result=False, comment=str(err))
+
+    return checked
+
+
+@_failing_on_errors
 def resource_present(
     name,
     agent=None,
@@ -92,21 +108,17 @@ def resource_present(
     """
     ret = _ret(name)
     args = {"agent": agent, "params": params, "meta": meta, "ops": ops, "cib_file": cib_file}
-    try:
-        if not (__opts__["test"] and agent_from_formula):
-            __salt__["datera_cib.check_agent"](agent, ocf_root)
-        if __opts__["test"]:
-            delta = __salt__["datera_cib.diff"](name, **args)
-            if not delta:
-                ret["comment"] = f"{name} is in the desired state"
-                return ret
-            verb = "created" if delta.startswith("--- /dev/null") else "updated"
-            ret.update(result=None, changes={"diff": delta}, comment=f"{name} would be {verb}")
+    if not (__opts__["test"] and agent_from_formula):
+        __salt__["datera_cib.check_agent"](agent, ocf_root)
+    if __opts__["test"]:
+        delta = __salt__["datera_cib.diff"](name, **args)
+        if not delta:
+            ret["comment"] = f"{name} is in the desired state"
             return ret
-        done = __salt__["datera_cib.resource_present"](name, ocf_root=ocf_root, **args)
-    except ERRORS as err:
-        ret.update(result=False, comment=str(err))
+        verb = "created" if delta.startswith("--- /dev/null") else "updated"
+        ret.update(result=None, changes={"diff": delta}, comment=f"{name} would be {verb}")
         return ret
+    done = __salt__["datera_cib.resource_present"](name, ocf_root=ocf_root, **args)
     if done["action"] == "unchanged":
         ret["comment"] = f"{name} is in the desired state"
         return ret
@@ -117,6 +129,7 @@ def resource_present(
     return ret
 
 
+@_failing_on_errors
 def resource_absent(name, cib_file=None):
     """
     The primitive ``name`` is not configured.
@@ -127,23 +140,20 @@ def resource_absent(name, cib_file=None):
         A CIB file instead of the live cluster.
     """
     ret = _ret(name)
-    try:
-        current = __salt__["datera_cib.resource_xml"](name, cib_file)
-        if current is None:
-            ret["comment"] = f"{name} is absent"
-            return ret
-        if __opts__["test"]:
-            ret.update(result=None, changes={"deleted": name}, comment=f"{name} would be deleted")
-            return ret
-        done = __salt__["datera_cib.resource_absent"](name, cib_file)
-    except ERRORS as err:
-        ret.update(result=False, comment=str(err))
+    current = __salt__["datera_cib.resource_xml"](name, cib_file)
+    if current is None:
+        ret["comment"] = f"{name} is absent"
         return ret
+    if __opts__["test"]:
+        ret.update(result=None, changes={"deleted": name}, comment=f"{name} would be deleted")
+        return ret
+    done = __salt__["datera_cib.resource_absent"](name, cib_file)
     ret["changes"] = {"deleted": name, "diff": done["diff"]}
     ret["comment"] = f"{name} deleted"
     return ret
 
 
+@_failing_on_errors
 def resource_exists(name, wait_timeout=None, cib_file=None):
     """
     The primitive ``name`` exists (created by the primary controller): wait for it, bounded.
@@ -158,18 +168,14 @@ def resource_exists(name, wait_timeout=None, cib_file=None):
     With ``test=True`` it only looks once: a missing resource gives ``result None``.
     """
     ret = _ret(name)
-    try:
-        if __opts__["test"]:
-            if __salt__["datera_cib.exists"](name, cib_file):
-                ret["comment"] = f"{name} exists"
-            else:
-                ret["result"] = None
-                ret["comment"] = f"{name} does not exist yet; would wait for it"
-            return ret
-        waited = __salt__["datera_cib.wait_for_resource"](name, wait_timeout, cib_file)
-    except ERRORS as err:
-        ret.update(result=False, comment=str(err))
+    if __opts__["test"]:
+        if __salt__["datera_cib.exists"](name, cib_file):
+            ret["comment"] = f"{name} exists"
+        else:
+            ret["result"] = None
+            ret["comment"] = f"{name} does not exist yet; would wait for it"
         return ret
+    waited = __salt__["datera_cib.wait_for_resource"](name, wait_timeout, cib_file)
     ret["comment"] = f"{name} exists" + (f" (waited {waited:g}s)" if waited >= 1 else "")
     return ret
 
@@ -209,6 +215,7 @@ def _started_after(name, cib_file, path):
     return None
 
 
+@_failing_on_errors
 def restarted(
     name, cib_file=None, timeout=None, only_where_running=False, unless_started_after=None
 ):
@@ -237,30 +244,27 @@ def restarted(
         the same orchestration; that controller then does not restart it a second time.
     """
     ret = _ret(name)
-    try:
-        if only_where_running:
-            reason = _not_running_here(name, cib_file) or _started_after(
-                name, cib_file, unless_started_after
-            )
-            if reason:
-                ret["comment"] = reason
-                return ret
-        if __opts__["test"]:
-            present = __salt__["datera_cib.exists"](name, cib_file)
-            ret.update(result=None, changes={"restarted": name})
-            ret["comment"] = f"{name} would be restarted through Pacemaker"
-            if not present:
-                ret["comment"] += " (it does not exist yet: it must be created first)"
+    if only_where_running:
+        reason = _not_running_here(name, cib_file) or _started_after(
+            name, cib_file, unless_started_after
+        )
+        if reason:
+            ret["comment"] = reason
             return ret
-        done = __salt__["datera_cib.restart"](name, cib_file, timeout)
-    except ERRORS as err:
-        ret.update(result=False, comment=str(err))
+    if __opts__["test"]:
+        present = __salt__["datera_cib.exists"](name, cib_file)
+        ret.update(result=None, changes={"restarted": name})
+        ret["comment"] = f"{name} would be restarted through Pacemaker"
+        if not present:
+            ret["comment"] += " (it does not exist yet: it must be created first)"
         return ret
+    done = __salt__["datera_cib.restart"](name, cib_file, timeout)
     ret["changes"] = {"restarted": name, "method": done["method"]}
     ret["comment"] = f"{name} restarted through Pacemaker ({done['method']})"
     return ret
 
 
+@_failing_on_errors
 def reprobed(name, cib_file=None):
     """
     Pacemaker probes the primitive ``name`` on this node again (use with ``onchanges`` on
@@ -274,19 +278,15 @@ def reprobed(name, cib_file=None):
         A CIB file instead of the live cluster (nothing is probed there).
     """
     ret = _ret(name)
-    try:
-        if not __salt__["datera_cib.exists"](name, cib_file):
-            ret["comment"] = f"{name} does not exist yet: its first probe finds the agent"
-            return ret
-        if __opts__["test"]:
-            ret.update(result=None, changes={"reprobed": name})
-            ret["comment"] = f"{name} would be probed again on this node"
-            return ret
-        here = __salt__["datera_cib.node_name"]()
-        done = __salt__["datera_cib.reprobe"](name, here, cib_file)
-    except ERRORS as err:
-        ret.update(result=False, comment=str(err))
+    if not __salt__["datera_cib.exists"](name, cib_file):
+        ret["comment"] = f"{name} does not exist yet: its first probe finds the agent"
         return ret
+    if __opts__["test"]:
+        ret.update(result=None, changes={"reprobed": name})
+        ret["comment"] = f"{name} would be probed again on this node"
+        return ret
+    here = __salt__["datera_cib.node_name"]()
+    done = __salt__["datera_cib.reprobe"](name, here, cib_file)
     ret["changes"] = {"reprobed": name, "node": done["node"], "method": done["method"]}
     ret["comment"] = f"{name} probed again on {done['node']} ({done['method']})"
     return ret

@@ -24,10 +24,11 @@ On the primary controller, once no old service runs:
         - name: datera
 """
 
-import importlib
 import os
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+import datera_table
 
 __virtualname__ = "datera_takeover"
 ERRORS = (CommandExecutionError, SaltInvocationError)
@@ -37,13 +38,6 @@ def __virtual__():
     if "datera_takeover.plan" not in __salt__:
         return False, "the datera_takeover execution module is not loaded"
     return __virtualname__
-
-
-def _util(name):
-    """The utils function ``name``, from ``__utils__`` or the installed extension."""
-    module, function = name.split(".")
-    found = __utils__.get(name)
-    return found or getattr(importlib.import_module(f"datera_formula.utils.{module}"), function)
 
 
 def _ret(name):
@@ -167,7 +161,7 @@ def _table(rows):
         )
         for r in rows
     ]
-    return _util("datera_table.boxed")(header, cells)
+    return datera_table.boxed(header, cells)
 
 
 def volumes_moved(name):

@@ -4,8 +4,8 @@ Salt run, the 401 / 503 policy, error texts without secrets.
 
 Pure Python with no Salt dunders: the ``datera`` execution module passes in what Salt gives
 it (the backend's pillar, the per-run ``__context__`` cache, the masking function of
-``datera_secrets``). Loaded by Salt as a utils module (``__utils__["datera_api.connect"]``)
-or imported from the installed extension.
+``datera_secrets``), and imports it by name (``import datera_api``): pip installs the
+``_utils`` as top-level modules, and Salt puts the dir it syncs them to on ``sys.path``.
 
 Transport: HTTPS on port 7718 unless ``scheme: http`` (port 7717). The certificate is checked
 against ``ca_bundle``, or pinned by its SHA-256 fingerprint, or against certifi's CA bundle;

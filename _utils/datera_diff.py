@@ -7,8 +7,8 @@ matched first, as whole texts, and lines only inside the sections that differ; t
 is the same unified format (``---``/``+++`` header, ``@@ -a,b +c,d @@`` hunks, ``context``
 lines around each change).
 
-Pure Python with no Salt dunders: loaded by Salt as a utils module and imported directly
-by the unit tests.
+Pure Python with no Salt dunders: imported by name by ``datera_conf`` (as ``datera``
+imports ``datera_api``) and the unit tests.
 """
 
 import difflib

@@ -16,8 +16,8 @@ Only the lines that carry a managed key change; comments, blank lines, order, ot
 sections, duplicate keys, line endings and undecodable bytes are kept exactly. The text is
 decoded with ``surrogateescape`` by the caller, so any byte sequence round-trips.
 
-Pure Python with no Salt dunders: loaded by Salt as a utils module and imported directly
-by the unit tests.
+Pure Python with no Salt dunders: imported by name by ``datera_conf`` (as ``datera``
+imports ``datera_api``) and the unit tests.
 """
 
 import re
@@ -312,6 +312,6 @@ def split_list(value):
 
 
 def parse(text):
-    """Parse INI text into an :class:`IniDocument` (the entry point for ``__utils__``);
+    """Parse INI text into an :class:`IniDocument` (the entry point for ``datera_conf``);
     raises :class:`ParseError` where oslo.config would refuse it."""
     return IniDocument(text)

@@ -7,9 +7,9 @@ on the session's ``HTTPAdapter``: ``retries`` attempts in all, ``retry_interval`
 times the attempt number between them. An expired token (HTTP 401) is renewed once per call.
 
 Pure Python with no Salt dunders: the ``datera_volume_type`` execution module passes in the
-``datera:keystone`` pillar and the per-run ``__context__``. Loaded by Salt as a utils module
-(``__utils__["datera_openstack.cinder"]``) or imported from the installed extension. The
-password is sent to Keystone only; it is never logged or returned.
+``datera:keystone`` pillar and the per-run ``__context__``, and imports it by name, as
+``datera`` imports ``datera_api``. The password is sent to Keystone only; it is never logged
+or returned.
 """
 
 import logging

@@ -8,8 +8,8 @@ the Fuel ext_pillar (its Keystone defaults), ``datera_cib`` (its Pacemaker defau
 path (``datera:backends:datera:api:port: must be between 1 and 65535, got 70000``), every
 problem at once, before anything changes.
 
-Pure Python with no Salt dunders: loaded by Salt as a utils module, imported directly by
-the docs and the unit tests.
+Pure Python with no Salt dunders: imported by name by the modules (as ``datera`` imports
+``datera_api``), the docs and the unit tests.
 """
 
 import copy

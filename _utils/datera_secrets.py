@@ -7,8 +7,8 @@ URL (``rabbit://user:pw@host``) are masked too. Used by the pillar schema (setti
 to operators), the cinder.conf editor (changes and diffs) and the Datera API client (error
 texts).
 
-Pure Python with no Salt dunders: loaded by Salt as a utils module and imported directly
-by the unit tests.
+Pure Python with no Salt dunders: imported by name by the modules (as ``datera`` imports
+``datera_api``) and the unit tests.
 """
 
 import copy

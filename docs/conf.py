@@ -24,11 +24,11 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 REPO = DOCS.parent
 GENERATED = DOCS / "_generated"
-sys.path[:0] = [str(DOCS), str(REPO)]
+sys.path[:0] = [str(DOCS), str(REPO), str(REPO / "_utils")]  # _utils: top-level, as installed
 
 package = sys.modules["datera_formula"] = types.ModuleType("datera_formula")
 package.__path__ = []
-for kind in ("modules", "states", "runners", "pillar", "utils"):
+for kind in ("modules", "states", "runners", "pillar"):
     sub = sys.modules[f"datera_formula.{kind}"] = types.ModuleType(f"datera_formula.{kind}")
     sub.__path__ = [str(REPO / f"_{kind}")]
     setattr(package, kind, sub)

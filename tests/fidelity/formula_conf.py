@@ -1,6 +1,6 @@
 """cinder.conf files written by the formula's own editor, for the fidelity clients to read."""
 
-from tests.support.loaders import load, utils_dunder
+from tests.support.loaders import load
 from tests.support.paths import CINDER_SAMPLE
 
 datera_conf = load("modules", "datera_conf")
@@ -14,6 +14,5 @@ def write_conf(path, pillar, seed=None):
     datera_conf.__salt__ = {
         "datera_pillar.settings": lambda reveal=False: datera_pillar._normalise(pillar)
     }
-    datera_conf.__utils__ = utils_dunder()
     datera_conf.apply(str(path))
     return path

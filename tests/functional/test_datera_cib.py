@@ -19,7 +19,6 @@ import pytest
 from salt.exceptions import CommandExecutionError
 
 from tests.support import crm_simulate
-from tests.support.loaders import utils_dunder
 from tests.support.paths import REPO
 
 pytestmark = pytest.mark.skipif(
@@ -103,7 +102,6 @@ def configure_loader_modules(runner):
         cibmod: {
             "__salt__": {"cmd.run_all": runner},
             "__opts__": {"test": False},
-            "__utils__": utils_dunder(),
         },
         cibstate: {"__salt__": exported, "__opts__": {"test": False}},
     }

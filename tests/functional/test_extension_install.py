@@ -78,6 +78,13 @@ def test_pip_install_exposes_modules_through_the_entry_point(site, tmp_path):
     assert status["extension"] == formula_version and status["shadowed"] == []
 
 
+def test_every_utils_module_is_installed_top_level(site):
+    """The modules import the ``_utils`` by name: ``setup.cfg`` lists each as a top-level
+    module (``py_modules``), so a new one must be added there."""
+    utils = sorted(path.name for path in (REPO / "_utils").glob("*.py"))
+    assert utils and sorted(path.name for path in site.glob("*.py")) == utils
+
+
 def test_the_api_client_loads_from_the_installed_extension(site, tmp_path):
     """Salt's utils loader reads no extension's entry point: where the formula is only
     installed (nothing synced), ``datera`` finds its client (``_utils/datera_api.py``) and
@@ -162,3 +169,19 @@ def test_modules_by_pip_and_states_by_file_roots_deploy_a_controller(site, tmp_p
         "[datera]\n" in conf.read_text() and "enabled_backends = lvm,datera\n" in conf.read_text()
     )
     assert password not in json.dumps(states)
+
+
+def test_a_synced_utils_copy_that_differs_is_reported(site, tmp_path):
+    """The extension's ``_utils`` are top-level modules beside its package: a synced copy
+    left behind that differs from one is named like a module's."""
+    files = tmp_path / "files"
+    files.mkdir()
+    shutil.copytree(REPO / "_utils", files / "_utils")
+    salt_call(tmp_path, "saltutil.sync_utils", "refresh=False", file_roots=files)
+    assert salt_call(tmp_path, "datera_install.status", site=site)["shadowed"] == []
+    (files / "_utils" / "datera_secrets.py").write_text(
+        (REPO / "_utils" / "datera_secrets.py").read_text() + "# another version\n"
+    )
+    salt_call(tmp_path, "saltutil.sync_utils", "refresh=False", file_roots=files)
+    status = salt_call(tmp_path, "datera_install.status", site=site)
+    assert status["shadowed"] == ["utils/datera_secrets.py"]

@@ -1,4 +1,4 @@
-"""The formula's modules as Salt's loader loads them: dunders, __utils__, state returns."""
+"""The formula's modules as Salt's loader loads them: dunders, utils, state returns."""
 
 import pytest
 
@@ -62,10 +62,10 @@ def test_initiator_name_state(states, tmp_path):
     assert oct(path.stat().st_mode & 0o777) == "0o600"
 
 
-def test_the_clients_come_from_salts_utils_loader(loaders, set_pillar):
+def test_the_clients_come_from_salts_utils_dirs(loaders, set_pillar):
     """``datera`` and ``datera_volume_type`` reach their clients (``_utils/datera_api.py``,
-    ``_utils/datera_openstack.py``) through the ``__utils__`` Salt's loader builds from
-    ``utils_dirs``, with the pillar read through ``datera_pillar``."""
+    ``_utils/datera_openstack.py``) by name, from the ``utils_dirs`` Salt's loader puts on
+    ``sys.path``, with the pillar read through ``datera_pillar``."""
     with (
         DateraSimulator(users={"admin": SECRET}) as datera,
         OpenStackSimulator(users={"cinder": SECRET}) as cloud,

@@ -10,7 +10,7 @@ import sys
 
 import yaml
 
-from tests.support.loaders import load, utils_dunder
+from tests.support.loaders import load
 
 
 def editor(pillar_file):
@@ -22,7 +22,6 @@ def editor(pillar_file):
             return datera_pillar._normalise(yaml.safe_load(handle)["datera"])
 
     datera_conf.__salt__ = {"datera_pillar.settings": settings}
-    datera_conf.__utils__ = utils_dunder()
     return datera_conf
 
 

@@ -1,5 +1,6 @@
 """Import the formula's Salt modules by path, for unit tests (no installed package needed)."""
 
+import importlib
 import importlib.util
 import sys
 
@@ -7,7 +8,11 @@ from tests.support.paths import REPO
 
 
 def load(kind, name):
-    """Import ``<repo>/_<kind>/<name>.py`` as module ``datera_formula_<kind>_<name>``."""
+    """Import ``<repo>/_<kind>/<name>.py`` as module ``datera_formula_<kind>_<name>``; a
+    utils module under its own name (``datera_api``), as the formula's modules import it
+    (``tests.support.paths`` puts ``_utils`` on ``sys.path``)."""
+    if kind == "utils":
+        return importlib.import_module(name)
     module_name = f"datera_formula_{kind}_{name}"
     if module_name in sys.modules:
         return sys.modules[module_name]
@@ -15,23 +20,7 @@ def load(kind, name):
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
-    if kind != "utils":
-        module.__utils__ = utils_dunder()  # as Salt's loader gives every module
     return module
-
-
-def utils_dunder():
-    """``__utils__`` for the formula's modules outside Salt: every public function of the
-    formula's ``_utils`` modules, named ``<module>.<function>`` as Salt's loader names them."""
-    functions = {}
-    for path in sorted((REPO / "_utils").glob("*.py")):
-        module = load("utils", path.stem)
-        functions.update(
-            (f"{path.stem}.{name}", value)
-            for name, value in vars(module).items()
-            if callable(value) and not name.startswith("_") and value.__module__ == module.__name__
-        )
-    return functions
 
 
 _SALT_FUNCTIONS = {}

@@ -6,7 +6,6 @@ import xml.etree.ElementTree as ET
 import pytest
 from salt.exceptions import SaltInvocationError
 
-from tests.support.loaders import utils_dunder
 from tests.support.paths import REPO
 
 _spec = importlib.util.spec_from_file_location(
@@ -29,7 +28,7 @@ PILLAR = {
 
 @pytest.fixture
 def configure_loader_modules():
-    return {cibmod: {"__salt__": {}, "__opts__": {"test": False}, "__utils__": utils_dunder()}}
+    return {cibmod: {"__salt__": {}, "__opts__": {"test": False}}}
 
 
 def parse(xml):

@@ -6,7 +6,7 @@ import stat
 import pytest
 from salt.exceptions import CommandExecutionError
 
-from tests.support.loaders import load, utils_dunder
+from tests.support.loaders import load
 from tests.support.paths import CINDER_SAMPLE
 
 datera_conf = load("modules", "datera_conf")
@@ -39,7 +39,6 @@ def configure_loader_modules(datera_pillar_data):
     return {
         datera_conf: {
             "__salt__": {"datera_pillar.settings": settings},
-            "__utils__": utils_dunder(),
             "__opts__": {"test": False},
         }
     }

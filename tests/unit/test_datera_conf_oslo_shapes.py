@@ -4,7 +4,7 @@ and refuses, changing nothing, what oslo.config refuses."""
 import pytest
 from salt.exceptions import CommandExecutionError
 
-from tests.support.loaders import load, utils_dunder
+from tests.support.loaders import load
 
 datera_conf = load("modules", "datera_conf")
 datera_pillar = load("modules", "datera_pillar")
@@ -28,7 +28,6 @@ def configure_loader_modules(datera_pillar_data):
     return {
         datera_conf: {
             "__salt__": {"datera_pillar.settings": settings},
-            "__utils__": utils_dunder(),
             "__opts__": opts,
         },
         datera_state: {

@@ -11,7 +11,7 @@ from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 from tests.support.datera_sim import DateraSimulator
 from tests.support.datera_sim import api as sim_api
-from tests.support.loaders import load, utils_dunder
+from tests.support.loaders import load
 
 datera = load("modules", "datera")
 datera_pillar = load("modules", "datera_pillar")
@@ -70,7 +70,6 @@ def configure_loader_modules(backend_pillar, context):
     return {
         datera: {
             "__salt__": {"datera_pillar.backend": backend},
-            "__utils__": utils_dunder(),
             "__context__": context,
             "__opts__": {"test": False},
         }

@@ -228,8 +228,7 @@ def test_settings_are_worked_out_once_per_job_for_the_same_pillar(monkeypatch):
         return real(raw)
 
     pillar = {"datera": copy.deepcopy(GOOD)}
-    utils = dict(datera_pillar.__utils__, **{"datera_schema.normalise": counting})
-    monkeypatch.setattr(datera_pillar, "__utils__", utils, raising=False)
+    monkeypatch.setattr(datera_schema, "normalise", counting)
     monkeypatch.setattr(datera_pillar, "__pillar__", pillar, raising=False)
     monkeypatch.setattr(datera_pillar, "__context__", {}, raising=False)
     first = datera_pillar.settings()

@@ -7,7 +7,7 @@ import pytest
 from salt.exceptions import CommandExecutionError
 
 from tests.support.datera_sim import DateraSimulator
-from tests.support.loaders import load, utils_dunder
+from tests.support.loaders import load
 
 datera = load("modules", "datera")
 datera_state = load("states", "datera")
@@ -49,7 +49,6 @@ def configure_loader_modules(backend_pillar, opts):
     return {
         datera: {
             "__salt__": {"datera_pillar.backend": backend},
-            "__utils__": utils_dunder(),
             "__context__": {},
             "__opts__": opts,
         },

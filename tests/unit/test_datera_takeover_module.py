@@ -3,7 +3,7 @@
 import pytest
 from salt.exceptions import CommandExecutionError
 
-from tests.support.loaders import load, utils_dunder
+from tests.support.loaders import load
 
 datera_takeover = load("modules", "datera_takeover")
 datera_pillar = load("modules", "datera_pillar")
@@ -79,7 +79,6 @@ def configure_loader_modules(cloud):
                 "datera_volume_type.list_types": lambda: cloud["types"],
                 "datera_cinder.update_host": lambda old, new: cloud["moved"].append((old, new)),
             },
-            "__utils__": utils_dunder(),
             "__context__": {},
         }
     }

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.support.loaders import load, utils_dunder
+from tests.support.loaders import load
 
 state = load("states", "datera_takeover")
 
@@ -100,7 +100,6 @@ def configure_loader_modules(node, opts, plan):
                 "service.restart": node.call("restart"),
                 "service.disable": node.call("disable"),
             },
-            "__utils__": utils_dunder(),
             "__opts__": opts,
         }
     }

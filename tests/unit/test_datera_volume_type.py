@@ -6,7 +6,7 @@ import pytest
 import requests
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-from tests.support.loaders import load, utils_dunder
+from tests.support.loaders import load
 from tests.support.openstack_sim import OpenStackSimulator
 
 datera_volume_type = load("modules", "datera_volume_type")
@@ -79,7 +79,6 @@ def configure_loader_modules(keystone, opts):
     return {
         MODULE: {
             "__salt__": exec_salt,
-            "__utils__": utils_dunder(),
             "__context__": {},
             "__opts__": opts,
         },
