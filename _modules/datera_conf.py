@@ -14,6 +14,7 @@ import fcntl
 import grp
 import logging
 import os
+import socket
 import tempfile
 from contextlib import contextmanager
 
@@ -21,6 +22,7 @@ from salt.exceptions import CommandExecutionError
 
 import datera_diff
 import datera_ini
+import datera_legacy
 import datera_secrets
 
 log = logging.getLogger(__name__)
@@ -253,10 +255,27 @@ def _atomic_write(path, text, mode, group):
 def _remove_stale_temp_files(path):
     """Temp files a killed run left behind (called under the lock: no writer is active)."""
     directory = os.path.dirname(path)
-    for base in (os.path.basename(path), os.path.basename(_backup_path(path))):
+    copies = (_backup_path(path), _legacy_copy_path(path))
+    for base in (os.path.basename(path), *map(os.path.basename, copies)):
         for name in os.listdir(directory):
             if name.startswith(f".{base}.") and len(name) == len(base) + 10:
                 os.unlink(os.path.join(directory, name))
+
+
+def _rewrite(path, cinder, edit):
+    """Under the lock: read ``path``, ``edit(old)`` → ``(new, changes, copies)``; when
+    something changed, write the old text to each path in ``copies``, then ``new`` to
+    ``path``, each atomically. Returns ``(old, new, changes, copies)``."""
+    mode = int(str(cinder["mode"]), 8)
+    with _locked(path):
+        _remove_stale_temp_files(path)
+        old = _read(path)
+        new, changes, copies = edit(old)
+        if changes:
+            for copy in copies:
+                _atomic_write(copy, old, mode, cinder["group"])
+            _atomic_write(path, new, mode, cinder["group"])
+    return old, new, changes, copies
 
 
 def _backup_path(conf_file):
@@ -333,17 +352,103 @@ def apply(conf_file=None):
     """
     settings, path = _settings_and_path(conf_file)
     cinder = settings["cinder"]
-    mode = int(str(cinder["mode"]), 8)
-    with _locked(path):
-        _remove_stale_temp_files(path)
-        old = _read(path)
+    backup = _backup_path(path)
+
+    def edit(old):
         new, changes = _edit_text(old, _desired(settings), path)
-        if not changes:
-            return {"changes": {}, "diff": "", "backup": None}
-        backup = None
-        if cinder["backup"] and old:
-            backup = _backup_path(path)
-            _atomic_write(backup, old, mode, cinder["group"])
-        _atomic_write(path, new, mode, cinder["group"])
+        return new, changes, [backup] if cinder["backup"] and old else []
+
+    old, new, changes, copies = _rewrite(path, cinder, edit)
+    if not changes:
+        return {"changes": {}, "diff": "", "backup": None}
     log.info("datera_conf: updated %s (%s)", path, ", ".join(sorted(changes)))
-    return {"changes": changes, "diff": _masked_diff(old, new, path), "backup": backup}
+    return {
+        "changes": changes,
+        "diff": _masked_diff(old, new, path),
+        "backup": copies[0] if copies else None,
+    }
+
+
+# --- what the old Fuel plugin left (taking a cloud over) -------------------------------------
+
+
+def _legacy_copy_path(conf_file):
+    return f"{conf_file}.datera-legacy"
+
+
+def _legacy_edit(text, path):
+    """``(new_text, backends found, changes)``: ``text`` without the old plugin's backends."""
+    doc = _parse(text, path)
+    found = datera_legacy.find(doc, socket.gethostname())
+    changes = datera_legacy.remove(doc, found) if found else {}
+    return doc, found, changes
+
+
+def legacy(conf_file=None):
+    """
+    Show what the old Fuel plugin (fuel-plugin-datera-cinder) left in this node's
+    cinder.conf: the Datera backends its own cinder-volume serves (``serving``: section,
+    Cinder host, ``volume_backend_name``, ``san_ip``), the ones already taken out
+    (``retired``, read from the copy of the file as the plugin left it), the backends
+    left after taking them out (``left``), and that edit (``changes``, ``diff``; secrets
+    masked). Changes nothing.
+
+    conf_file
+        The cinder.conf to read (default: ``datera:cinder:conf_file``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'node-5*' datera_conf.legacy
+    """
+    _, path = _settings_and_path(conf_file)
+    old = _read(path)
+    doc, serving, changes = _legacy_edit(old, path)
+    copy_path = _legacy_copy_path(path)
+    retired = []
+    if os.path.exists(copy_path):
+        _, before, _ = _legacy_edit(_read(copy_path), copy_path)
+        hosts = {backend["host"] for backend in serving}
+        retired = [backend for backend in before if backend["host"] not in hosts]
+    return {
+        "serving": serving,
+        "retired": retired,
+        "left": datera_legacy.other_backends(doc),
+        "changes": changes,
+        "diff": _masked_diff(old, doc.text(), path),
+        "copy": copy_path if os.path.exists(copy_path) else None,
+    }
+
+
+def retire_legacy(conf_file=None):
+    """
+    Take the old Fuel plugin's Datera backends out of this node's cinder.conf (their
+    sections and ``enabled_backends`` entries, or the driver's options in ``[DEFAULT]``;
+    every other backend and line kept). Before the first edit the file is copied, as the
+    plugin left it, to ``<conf_file>.datera-legacy`` (never overwritten: the way back).
+
+    Returns ``{"changes", "diff", "copy"}``, secrets masked; no changes when there is
+    nothing left to take out.
+
+    conf_file
+        The cinder.conf to edit (default: ``datera:cinder:conf_file``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'node-5*' datera_conf.retire_legacy
+    """
+    settings, path = _settings_and_path(conf_file)
+    copy_path = _legacy_copy_path(path)
+
+    def edit(old):
+        doc, _, changes = _legacy_edit(old, path)
+        return doc.text(), changes, [] if os.path.exists(copy_path) else [copy_path]
+
+    old, new, changes, _ = _rewrite(path, settings["cinder"], edit)
+    if not changes:
+        return {"changes": {}, "diff": "", "copy": None}
+    log.info("datera_conf: took the old plugin's Datera backend out of %s", path)
+    return {"changes": changes, "diff": _masked_diff(old, new, path), "copy": copy_path}

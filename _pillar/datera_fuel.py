@@ -22,8 +22,12 @@ names another node of the file, that node's roles are used; a minion id matching
 takes the file's own node (a masterless ``salt-call --local`` on the Fuel node itself).
 
 Only controllers get secrets (the Datera backend, cinder's Keystone password); computes get
-their role; other nodes get nothing. A missing, unreadable or invalid file gives an empty
-pillar and a warning in the master's log, never an error.
+their role. Where the old plugin is enabled in the file, it configured Datera on the nodes
+with Fuel's ``cinder`` role for their own cinder-volume: those nodes get the role ``legacy``
+(no secret; the formula takes their Datera backend out) and the primary controller gets
+``takeover:enabled`` (it moves their volumes to the shared host). Other nodes get nothing.
+A missing, unreadable or invalid file gives an empty pillar and a warning in the master's
+log, never an error.
 
 :depends: PyYAML (a Salt dependency); the formula's ``_utils`` on the master
     (``salt-run saltutil.sync_all``)
@@ -43,6 +47,7 @@ __virtualname__ = "datera_fuel"
 
 PLUGIN = "fuel-plugin-datera-cinder"
 ROLE_ORDER = ("primary-controller", "controller", "compute")
+OLD_PLUGIN_ROLE = "cinder"  # the Fuel role the old plugin configured Datera on
 CONTROLLER_ROLES = frozenset(("primary-controller", "controller"))
 DEFAULT_AMQP_PORT = 5673
 KNOWN_OPTIONS = frozenset(("path", "backend", "pacemaker_agent"))
@@ -290,7 +295,11 @@ def _replicas(value):
 def build(astute, minion_id, backend="datera", pacemaker_agent=None):
     """The ``datera`` pillar dict for ``minion_id`` (empty for nodes the formula skips)."""
     all_nodes = nodes(astute)
-    role = formula_role(this_node_roles(astute, all_nodes, minion_id))
+    roles = this_node_roles(astute, all_nodes, minion_id)
+    settings = plugin_settings(astute)
+    role = formula_role(roles)
+    if settings is not None and OLD_PLUGIN_ROLE in roles and role not in CONTROLLER_ROLES:
+        role = "legacy"
     if role is None:
         log.debug("datera_fuel: %s is neither controller nor compute: no pillar", minion_id)
         return {}
@@ -303,7 +312,7 @@ def build(astute, minion_id, backend="datera", pacemaker_agent=None):
         out["management_vip"] = vip
     else:
         log.warning("datera_fuel: no management VIP in Fuel's file (network_metadata.vips)")
-    if role == "compute":
+    if role in ("compute", "legacy"):
         return out
     out["controllers"], out["primary_controller"] = controllers(all_nodes)
     if out["primary_controller"] is None and role == "primary-controller":
@@ -311,13 +320,14 @@ def build(astute, minion_id, backend="datera", pacemaker_agent=None):
     if vip:
         out["keystone"] = keystone(astute, vip)
     out["pacemaker"] = _pacemaker(astute, pacemaker_agent)
-    settings = plugin_settings(astute)
     if settings is None:
         log.info("datera_fuel: %s is not enabled in Fuel: no datera backend", PLUGIN)
         return out
     multibackend = salt.utils.data.is_true(settings.get("multibackend", False))
     out["pacemaker"]["params"]["multibackend"] = "true" if multibackend else "false"
     out["backends"] = {backend: backend_from_plugin(settings, backend)}
+    if role == "primary-controller" and any(OLD_PLUGIN_ROLE in n["roles"] for n in all_nodes):
+        out["takeover"] = {"enabled": True}
     return out
 
 

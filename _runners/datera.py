@@ -17,6 +17,8 @@ import salt.fileclient
 import salt.utils.files
 import salt.utils.yaml
 
+import datera_table
+
 log = logging.getLogger(__name__)
 
 __virtualname__ = "datera"
@@ -220,13 +222,7 @@ def _types_table(volume_types):
         props = [f"{k}='{v}'" for k, v in sorted(specs.items())] or [""]
         rows.append((vtype["id"], vtype["name"], str(vtype.get("is_public", True)), props[0]))
         rows += [("", "", "", prop) for prop in props[1:]]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
-
-    def line(row):
-        return "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
-
-    return "\n".join(["Volume types:", rule, line(header), rule, *map(line, rows), rule])
+    return "Volume types:\n" + datera_table.boxed(header, rows)
 
 
 def _volume_types(client, primary, timeout):

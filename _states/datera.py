@@ -111,14 +111,70 @@ def _driver_problem(cinder):
     return None
 
 
+def _legacy_checks():
+    """A ``legacy`` node: its cinder.conf reads, and cinder-manage reaches Cinder's database
+    (the takeover removes the old service's record with it)."""
+    try:
+        found = __salt__["datera_conf.legacy"]()
+        __salt__["datera_cinder.services"]()
+    except (CommandExecutionError, SaltInvocationError) as err:
+        return False, [str(err)]
+    hosts = ", ".join(backend["host"] for backend in found["serving"])
+    if hosts:
+        return True, [f"the old plugin's Datera backend is served here as {hosts}"]
+    return True, ["no Datera backend of the old plugin is served here"]
+
+
+def _takeover_checks(settings):
+    """The primary with ``takeover:enabled``: what would move, and nothing that would stop
+    the move (volume types that would no longer match)."""
+    ok, lines = True, []
+    for backend, wanted in settings["backends"].items():
+        if wanted["ensure"] != "present":
+            continue
+        try:
+            found = __salt__["datera_takeover.plan"](backend=backend)
+        except (CommandExecutionError, SaltInvocationError) as err:
+            return False, lines + [f"takeover: {err}"]
+        moving = len(found["volumes"])
+        lines.append(f"takeover: {moving} volume(s) of {backend} to move to {found['new_host']}")
+        ok = ok and not found["problems"]
+        lines += found["problems"]
+    return ok, lines
+
+
+def _role_checks(settings, name):
+    role = settings.get("role")
+    if role == "legacy":
+        return _legacy_checks()
+    if role not in CONTROLLER_ROLES:
+        return True, []
+    ok, lines = True, []
+    problem = _driver_problem(settings["cinder"])
+    if problem:
+        ok = False
+        lines.append(problem)
+    for backend, wanted in settings["backends"].items():
+        if wanted.get("ensure", "present") == "present":
+            health = healthy(f"{name}-{backend}", backend=backend)
+            ok = ok and health["result"]
+            lines.append(health["comment"])
+    if role == "primary-controller" and settings["takeover"]["enabled"]:
+        takeover_ok, more = _takeover_checks(settings)
+        ok, lines = ok and takeover_ok, lines + more
+    return ok, lines
+
+
 def preflight(name):
     """
     Everything checked before the formula changes anything on this node: the ``datera``
     pillar is valid (each bad key named); on a controller, cinder's Datera driver imports
     (``datera:cinder:check_driver``) and every present Datera backend answers, with the
-    configured credentials, as ``healthy`` checks it. Only reads: the same in ``test=True``.
-    Needs no rendering of the formula's map, so it runs in the job that first syncs the
-    formula's modules to a node.
+    configured credentials, as ``healthy`` checks it; on the primary taking over a cloud
+    the old Fuel plugin configured, the volumes to move and their volume types; on a
+    ``legacy`` node, its cinder.conf and ``cinder-manage``. Only reads: the same in
+    ``test=True``. Needs no rendering of the formula's map, so it runs in the job that
+    first syncs the formula's modules to a node.
 
     In the orchestration the later steps pass ``datera_orchestration:preflight_passed``: the
     checks ran in its first step, on every node, and are not repeated.
@@ -136,15 +192,8 @@ def preflight(name):
     lines = [f"datera pillar is valid (role {role}, release {settings.get('release')})"]
     if __salt__["pillar.get"]("datera_orchestration:preflight_passed", False):
         lines.append("the other checks passed in this orchestration's first step")
-    elif role in CONTROLLER_ROLES:
-        problem = _driver_problem(settings["cinder"])
-        if problem:
-            ret["result"] = False
-            lines.append(problem)
-        for backend, wanted in settings["backends"].items():
-            if wanted.get("ensure", "present") == "present":
-                health = healthy(f"{name}-{backend}", backend=backend)
-                ret["result"] = ret["result"] and health["result"]
-                lines.append(health["comment"])
+    else:
+        ret["result"], more = _role_checks(settings, name)
+        lines += more
     ret["comment"] = "\n".join(lines)
     return ret

@@ -72,7 +72,14 @@ def _failing_on_errors(state):
 
 @_failing_on_errors
 def resource_present(
-    name, agent=None, params=None, meta=None, ops=None, cib_file=None, ocf_root=None
+    name,
+    agent=None,
+    params=None,
+    meta=None,
+    ops=None,
+    cib_file=None,
+    ocf_root=None,
+    agent_from_formula=False,
 ):
     """
     The primitive ``name`` exists and matches: created, or replaced when it differs.
@@ -93,12 +100,16 @@ def resource_present(
         A CIB file instead of the live cluster.
     ocf_root
         Where OCF agents live (default ``$OCF_ROOT`` or ``/usr/lib/ocf``).
+    agent_from_formula
+        The formula installs that OCF agent before this state (``datera.pacemaker.agent``):
+        a dry run, which installs nothing, does not fail on its absence.
 
     With ``test=True`` the XML diff is in ``changes`` and nothing is written.
     """
     ret = _ret(name)
     args = {"agent": agent, "params": params, "meta": meta, "ops": ops, "cib_file": cib_file}
-    __salt__["datera_cib.check_agent"](agent, ocf_root)
+    if not (__opts__["test"] and agent_from_formula):
+        __salt__["datera_cib.check_agent"](agent, ocf_root)
     if __opts__["test"]:
         delta = __salt__["datera_cib.diff"](name, **args)
         if not delta:

@@ -23,6 +23,27 @@ def __virtual__():
     return __virtualname__
 
 
+def _edited(name, functions, unchanged, would, done_comment):
+    """Salt's test-mode pattern for a cinder.conf edit: ``functions`` is ``(check, apply)``,
+    both returning ``{"changes", "diff", ...}``; only ``apply`` writes."""
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    check, apply = functions
+    try:
+        done = __salt__[check if __opts__["test"] else apply](conf_file=name)
+    except (CommandExecutionError, SaltInvocationError) as err:
+        ret.update(result=False, comment=str(err))
+        return ret
+    if not done["changes"]:
+        ret["comment"] = unchanged
+        return ret
+    ret["changes"] = dict(done["changes"], diff=done["diff"])
+    if __opts__["test"]:
+        ret.update(result=None, comment=would)
+    else:
+        ret["comment"] = done_comment(done)
+    return ret
+
+
 def managed(name):
     """
     Make ``name`` (a cinder.conf) hold every present Datera backend from pillar, drop
@@ -32,25 +53,32 @@ def managed(name):
     name
         Path of cinder.conf.
     """
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
-    try:
-        if __opts__["test"]:
-            plan = __salt__["datera_conf.check"](conf_file=name)
-            if plan["in_sync"]:
-                ret["comment"] = f"{name} already holds the Datera backends"
-                return ret
-            ret.update(result=None, changes=dict(plan["changes"], diff=plan["diff"]))
-            ret["comment"] = f"{name} would be updated"
-            return ret
-        done = __salt__["datera_conf.apply"](conf_file=name)
-    except (CommandExecutionError, SaltInvocationError) as err:
-        ret.update(result=False, comment=str(err))
-        return ret
-    if not done["changes"]:
-        ret["comment"] = f"{name} already holds the Datera backends"
-        return ret
-    ret["changes"] = dict(done["changes"], diff=done["diff"])
-    ret["comment"] = f"{name} updated" + (
-        f", previous version in {done['backup']}" if done["backup"] else ""
+    return _edited(
+        name,
+        ("datera_conf.check", "datera_conf.apply"),
+        f"{name} already holds the Datera backends",
+        f"{name} would be updated",
+        lambda done: (
+            f"{name} updated"
+            + (f", previous version in {done['backup']}" if done["backup"] else "")
+        ),
     )
-    return ret
+
+
+def legacy_absent(name):
+    """
+    Take the Datera backends the old Fuel plugin configured out of ``name`` (a node's
+    cinder.conf): their sections and ``enabled_backends`` entries, or the driver's
+    options in ``[DEFAULT]``; other backends and every other line are kept. The file as
+    the plugin left it is kept beside it (``<name>.datera-legacy``).
+
+    name
+        Path of cinder.conf.
+    """
+    return _edited(
+        name,
+        ("datera_conf.legacy", "datera_conf.retire_legacy"),
+        f"{name} holds no Datera backend of the old Fuel plugin",
+        f"the old plugin's Datera backend would leave {name}",
+        lambda done: f"the old plugin's Datera backend left {name} (as it was: {done['copy']})",
+    )

@@ -39,7 +39,7 @@ class Field(NamedTuple):
     shown: str = ""  # the default in words, where the value alone would mislead
 
 
-ROLES = ("primary-controller", "controller", "compute")
+ROLES = ("primary-controller", "controller", "compute", "legacy")
 B = "backends:<name>"
 T = B + ":volume_types:<type>"
 _HOSTNAME = re.compile(
@@ -53,9 +53,11 @@ _NOT_WRITTEN = "not written"
 FIELDS = (
     # --- top level
     Field("role", "choice", None, "This minion's part: ``primary-controller`` (exactly one: "
-          "creates the Pacemaker resource and the volume types), ``controller`` or "
-          "``compute``. The orchestration targets minions by this key; a minion without it "
-          "is left alone.", choices=ROLES,
+          "creates the Pacemaker resource and the volume types), ``controller``, "
+          "``compute``, or ``legacy``: a node where the old Fuel plugin configured Datera "
+          "for its own cinder-volume (its Datera backend is taken out, see ``takeover``). "
+          "The orchestration targets minions by this key; a minion without it is left "
+          "alone.", choices=ROLES,
           shown="none (set it, or let the ``datera_fuel`` ext_pillar set it)"),
     Field("release", "release", "latest", "OpenStack release of the installed cinder: a name "
           "(``newton``, ``ussuri``, ``caracal``), a version (``2024.1``) or ``latest``. Decides "
@@ -72,6 +74,8 @@ FIELDS = (
     Field("keystone", "section", {}, "Cinder's own Keystone account, used by the primary "
           "controller to manage the volume types. The Fuel ext_pillar fills it from "
           "``astute.yaml``."),
+    Field("takeover", "section", {}, "Taking over a cloud the old Fuel plugin "
+          "(fuel-plugin-datera-cinder) configured; keys below."),
     Field("lookup", "any", {}, "Distribution parameters (``datera/defaults.yaml`` merged with "
           "``datera/osfamilymap.yaml``); override any of them here (listed below)."),
     Field("management_vip", "host", None, "Informational; set by the Fuel ext_pillar "
@@ -255,6 +259,16 @@ FIELDS = (
           "5xx).", low=0, high=600),
     Field("keystone:retry_interval", "int", 2, "Seconds before the next attempt, times the "
           "attempt number.", low=0, high=600),
+    # --- takeover
+    Field("takeover:enabled", "bool", False, "On the primary controller: move the volumes "
+          "each Datera cluster holds that Cinder has under other hosts (the old plugin's "
+          "``node-5@datera``) to the shared host, once no cinder-volume serves those hosts "
+          "any more (``cinder-manage volume update_host``). Pre-flight refuses volume types "
+          "that would no longer match."),
+    Field("takeover:cinder_manage", "str", "cinder-manage", "The command running "
+          "``cinder-manage`` with the cloud's database configuration, on the primary "
+          "controller and on ``legacy`` nodes (e.g. ``cinder-manage --config-file "
+          "/etc/cinder/cinder.conf``)."),
 )
 # fmt: on
 SCHEMA = {field.path: field for field in FIELDS}

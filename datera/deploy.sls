@@ -1,11 +1,15 @@
 {#- Orchestration: salt-run state.orchestrate datera.deploy [test=True]
-    Three phases, each one Salt job with one minion job per node:
+    Three phases, each one Salt job with one minion job per node (four when taking over a
+    cloud the old Fuel plugin configured):
     1. prepare, every minion: refresh pillar and, where a node has a datera:role, sync the
        formula's modules and run the pre-flight (valid pillar; on controllers cinder's
        driver imports and every Datera cluster answers). Changes no configuration, so it
        runs in a dry run too; a failure on any node stops everything before any change.
+    (2.) only if nodes have datera:role legacy: their own cinder-volume stops serving the
+       Datera cluster (legacy.sls); with none, this phase targets no minion.
     2. the primary controller: cinder.conf, the OCF agent when pillar picks one, the
-       Pacemaker resource, the Cinder volume types (primary.sls).
+       Pacemaker resource, the Cinder volume types, and with datera:takeover:enabled the
+       move of the old plugin's volumes to the shared host (primary.sls).
     3. only if that succeeded, every other node at once, each by its role (init.sls):
        the other controllers (cinder.conf, the agent -- probed again where it arrived after
        the resource existed --, the check that the resource exists) and the compute
@@ -32,6 +36,16 @@ datera-deploy-prepare:
     - pillar: {{ cached | json }}
 {%- endif %}
 
+datera-deploy-legacy:
+  salt.state:
+    - tgt: {{ targets.legacy | yaml_dquote }}
+    - tgt_type: compound
+    - sls: {{ tplroot }}.legacy
+    - pillar: {{ preflight_passed | json }}
+    - expect_minions: false
+    - require:
+      - salt: datera-deploy-prepare
+
 datera-deploy-primary:
   salt.state:
     - tgt: {{ targets.primary | yaml_dquote }}
@@ -39,7 +53,7 @@ datera-deploy-primary:
     - sls: {{ tplroot }}.primary
     - pillar: {{ preflight_passed | json }}
     - require:
-      - salt: datera-deploy-prepare
+      - salt: datera-deploy-legacy
 
 datera-deploy-others:
   salt.state:

@@ -22,7 +22,8 @@ TYPES = dict(str="string", int="integer", bool="boolean", choice="string", patte
              host="IP address or host name", path="absolute path", list="list of strings",
              release="string", params="mapping of strings")  # fmt: skip
 SECTIONS = ("", "cinder", "backends:<name>", "backends:<name>:api",
-            "backends:<name>:volume_types:<type>", "pacemaker", "iscsi", "keystone")  # fmt: skip
+            "backends:<name>:volume_types:<type>", "pacemaker", "iscsi", "keystone",
+            "takeover")  # fmt: skip
 
 
 def schema():

@@ -1,9 +1,11 @@
 {#- The primary controller creates (or updates) the one cinder-volume primitive:
-    active/passive, never a clone. Removed only when pillar says pacemaker:ensure: absent
+    active/passive, never a clone. A dry run of a first deploy does not fail on the OCF
+    script the formula installs before it (pacemaker/agent.sls). Removed only when pillar says pacemaker:ensure: absent
     (without Datera backends cinder-volume may still serve others, e.g. lvm). #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import mapdata as datera with context %}
 {%- set pcmk = datera.pacemaker %}
+{%- set ocf = salt['datera_pillar.ocf_paths'](pcmk.agent, datera.ocf_dir) %}
 
 {%- if pcmk.manage and pcmk.ensure == 'present' %}
 datera-pacemaker-resource-present:
@@ -12,7 +14,8 @@ datera-pacemaker-resource-present:
     - agent: {{ pcmk.agent }}
     - params: {{ pcmk.params | json }}
     - cib_file: {{ pcmk.cib_file | yaml_dquote }}
-    - ocf_root: {{ salt['datera_pillar.ocf_paths'](pcmk.agent, datera.ocf_dir).ocf_root | yaml_dquote }}
+    - ocf_root: {{ ocf.ocf_root | yaml_dquote }}
+    - agent_from_formula: {{ ocf.script != '' }}
 {%- elif pcmk.manage and pcmk.ensure == 'absent' %}
 datera-pacemaker-resource-absent:
   datera_cib.resource_absent:

@@ -162,3 +162,23 @@ def test_ocf_agent_is_installed_on_every_controller_and_used(cloud, salt_run_cli
     before = epoch(cloud)
     assert orchestrate(salt_run_cli).returncode == 0
     assert epoch(cloud) == before
+
+
+def test_a_first_deploys_dry_run_does_not_fail_on_the_agent_it_installs(cloud, salt_run_cli):
+    """A dry run installs nothing, so the formula's OCF script is not there yet when the
+    resource's state looks for it: that is no failure (it was one: 'not installed')."""
+    cloud.reset()
+    for minion_id in cloud.controllers:
+        shutil.rmtree(cloud.root / minion_id / "ocf", ignore_errors=True)
+    data = datera_pillar()
+    data["datera"]["pacemaker"] = {"agent": "ocf:datera:cinder-volume"}
+    cloud.write_pillar(data)
+    ret = orchestrate(salt_run_cli, "test=True")
+    assert ret.returncode == 0, ret.stdout
+    primary = orchestration_steps(ret)["datera-deploy-primary"]["changes"]["ret"]
+    (state,) = [s for s in next(iter(primary.values())).values()
+                if s["__id__"] == "datera-pacemaker-resource-present"]  # fmt: skip
+    assert (state["result"], state["comment"]) == (None, "p_cinder-volume would be created")
+    assert cib(cloud).findall(".//primitive") == []
+    for minion_id in cloud.controllers:
+        assert not (cloud.root / minion_id / "ocf").exists()

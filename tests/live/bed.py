@@ -45,11 +45,14 @@ NODE_SH = """\
 #!/bin/sh
 # One node of the live bed, run as:
 #   unshare --mount --uts --propagation private node.sh NAME DIR [PATH UNDER /tmp TO KEEP]...
+# A node without DIR/pacemaker (a legacy node, tests/live/legacy.py) gets no Pacemaker mounts.
 set -e
 name=$1; dir=$2
 hostname "$name"
 mount -t tmpfs -o mode=0755 tmpfs /run
-mkdir -p /run/crm && chown hacluster:haclient /run/crm && chmod 0750 /run/crm
+if [ -d "$dir/pacemaker" ]; then
+    mkdir -p /run/crm && chown hacluster:haclient /run/crm && chmod 0750 /run/crm
+fi
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 # what the bed needs from the machine's /tmp (a checkout, a virtualenv) stays visible: bound
 # aside before the private /tmp hides it, bound back after
@@ -64,11 +67,13 @@ for keep in "$@"; do
     i=$((i + 1)); mkdir -p "$keep"; mount --bind "$dir/keep/$i" "$keep"; umount "$dir/keep/$i"
 done
 mount -t overlay overlay -o "lowerdir=/etc,upperdir=$dir/etc.up,workdir=$dir/etc.work" /etc
-mount -t overlay overlay \\
-    -o "lowerdir=/usr/lib/ocf/resource.d,upperdir=$dir/ocf.up,workdir=$dir/ocf.work" \\
-    /usr/lib/ocf/resource.d
-mount --bind "$dir/pacemaker" /var/lib/pacemaker
-mount --bind "$dir/corosync" /var/lib/corosync
+if [ -d "$dir/pacemaker" ]; then
+    mount -t overlay overlay \\
+        -o "lowerdir=/usr/lib/ocf/resource.d,upperdir=$dir/ocf.up,workdir=$dir/ocf.work" \\
+        /usr/lib/ocf/resource.d
+    mount --bind "$dir/pacemaker" /var/lib/pacemaker
+    mount --bind "$dir/corosync" /var/lib/corosync
+fi
 touch "$dir/ready"
 exec sleep 2147483647
 """
@@ -79,6 +84,14 @@ WRAPPER = """\
 #!/bin/sh
 export PYTHONPATH={root}/py
 exec {venv}/bin/cinder-volume "$@" --config-file {root}/$(hostname)/extra.conf
+"""
+# cinder-manage on the node's database: oslo.config takes --config-file before the subcommand
+# (after it, the subcommand's parser rejects it), so the command given is appended last.
+MANAGE_WRAPPER = """\
+#!/bin/sh
+export PYTHONPATH={root}/py
+exec {venv}/bin/cinder-manage --config-file /etc/cinder/cinder.conf \\
+    --config-file {root}/$(hostname)/extra.conf "$@"
 """
 PYTHON_WRAPPER = """\
 #!/bin/sh
@@ -221,7 +234,8 @@ class Node:
         text = EXTRA_CONF.format(dir=self.dir, transport_url=transport_url, connection=connection)
         (self.dir / "extra.conf").write_text(text)
 
-    def write_minion_config(self):
+    def write_minion_config(self, **extra):
+        """The node's minion configuration, with ``extra`` settings."""
         salt = self.dir / "salt"
         (salt / "conf").mkdir(parents=True, exist_ok=True)
         master = self.bed.master_config
@@ -240,6 +254,7 @@ class Node:
             "acceptance_wait_time": 1,
             "random_reauth_delay": 0,
             "file_client": "remote",
+            **extra,
         }
         (salt / "conf" / "minion").write_text(yaml.safe_dump(conf))
 
@@ -254,6 +269,19 @@ class Node:
             )  # fmt: skip
 
     def start(self):
+        self.start_namespace()
+        self.procs = {
+            "corosync": self._popen(
+                ["corosync", "-f", "-c", str(self.dir / "corosync.conf")], "corosync.log"
+            ),  # fmt: skip
+        }
+        time.sleep(0.3)
+        self.procs["pacemakerd"] = self._popen(
+            ["pacemakerd"], "pacemakerd.log", {"PCMK_logfile": str(self.dir / "log/pacemaker.log")}
+        )
+        self.start_minion()
+
+    def start_namespace(self):
         ready = self.dir / "ready"
         ready.unlink(missing_ok=True)
         self.holder = subprocess.Popen(
@@ -268,15 +296,9 @@ class Node:
                 raise RuntimeError(f"{self.name}: node namespace did not come up")
             time.sleep(0.05)
         self.ns = mnt_ns(self.holder.pid)
-        self.procs = {
-            "corosync": self._popen(
-                ["corosync", "-f", "-c", str(self.dir / "corosync.conf")], "corosync.log"
-            ),  # fmt: skip
-        }
-        time.sleep(0.3)
-        self.procs["pacemakerd"] = self._popen(
-            ["pacemakerd"], "pacemakerd.log", {"PCMK_logfile": str(self.dir / "log/pacemaker.log")}
-        )
+        self.procs = {}
+
+    def start_minion(self):
         self.procs["salt-minion"] = self._popen(
             [str(SALT_VENV / "bin" / "salt-minion"), "-c", str(self.dir / "salt" / "conf")],
             "salt-minion.out",
@@ -318,8 +340,9 @@ class Node:
 
 
 class Sampler:
-    """Counts cinder-volume main processes (not their forked workers) of the bed on every
-    node every ``interval`` seconds, in a thread, for as long as it runs."""
+    """Counts cinder-volume main processes (not their forked workers, nor a legacy node's
+    plain service: tests/live/legacy.py) of the bed on every Pacemaker node every
+    ``interval`` seconds, in a thread, for as long as it runs."""
 
     def __init__(self, bed, interval=0.2):
         self.bed, self.interval = bed, interval
@@ -342,10 +365,11 @@ class Sampler:
                 if script in args[:2] and any(marker in a for a in args):
                     ours[int(entry)] = args
         by_ns = {node.ns: node.name for node in self.bed.nodes.values() if node.ns}
+        legacy = {node.ns for node in self.bed.legacy.values() if node.ns}
         found = {}
         for pid in ours:
-            if _ppid(pid) in ours:
-                continue  # a worker forked by a main process
+            if _ppid(pid) in ours or mnt_ns(pid) in legacy:
+                continue  # a worker forked by a main process; a legacy node's own service
             found.setdefault(by_ns.get(mnt_ns(pid), "?"), []).append(pid)
         return found
 
@@ -382,6 +406,7 @@ class LiveBed:
         os.chmod(self.root, 0o755)
         self.cluster_name = "datera" + net.PREFIX.replace(".", "")[-8:]
         self.nodes = {name: Node(self, name, i) for i, name in enumerate(NODES, start=1)}
+        self.legacy = {}  # the old plugin's nodes, when a test asks for them (legacy.py)
         self.sampler = None
         self.timings = {}
         self.killed = set()
@@ -420,6 +445,10 @@ class LiveBed:
         return self.root / "bin" / "cinder-volume"
 
     @property
+    def manage(self):
+        return self.root / "bin" / "cinder-manage"
+
+    @property
     def python(self):
         return self.root / "bin" / "python"
 
@@ -429,7 +458,9 @@ class LiveBed:
         (self.root / "node.sh").write_text(NODE_SH)
         (self.root / "py" / "sitecustomize.py").write_text(SITECUSTOMIZE)
         fmt = {"root": self.root, "venv": CINDER_VENV}
-        for path, text in ((self.wrapper, WRAPPER), (self.python, PYTHON_WRAPPER)):
+        wrappers = ((self.wrapper, WRAPPER), (self.manage, MANAGE_WRAPPER),
+                    (self.python, PYTHON_WRAPPER))  # fmt: skip
+        for path, text in wrappers:
             path.write_text(text.format(**fmt))
             path.chmod(0o755)
         self._prepared_cib(self.root / "cib.xml")
@@ -541,7 +572,7 @@ class LiveBed:
         """Kill every node by pid, then check nothing of the bed is left and remove it."""
         if self.sampler:
             self.sampler.stop()
-        for node in self.nodes.values():
+        for node in [*self.nodes.values(), *self.legacy.values()]:
             if node.ns:
                 node.crash()
         problems = [f"process {pid} not reaped" for pid in sorted(self.reap())]
@@ -551,13 +582,14 @@ class LiveBed:
                 problems.append(f"process {entry} left: {b' '.join(_cmdline(entry))!r}")
         with open("/proc/self/mountinfo") as handle:
             problems += [f"mount left: {ln.strip()}" for ln in handle if marker in ln]
-        for path in ("/etc/libqb", "/etc/cinder", "/usr/lib/ocf/resource.d/datera"):
+        for path in ("/etc/libqb", "/etc/cinder", "/usr/lib/ocf/resource.d/datera",
+                     "/etc/init.d/cinder-volume"):  # fmt: skip
             if os.path.exists(path):
                 problems.append(f"{path} exists on the host")
         keep = os.environ.get("DATERA_LIVE_KEEP")
         try:
             if keep:  # the logs, for a post-mortem
-                for log in self.root.glob("ctl*/**/*.log"):
+                for log in [*self.root.glob("ctl*/**/*.log"), *self.root.glob("node-*/**/*.log")]:
                     target = Path(keep) / log.relative_to(self.root)
                     target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy(log, target)

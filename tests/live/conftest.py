@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from tests.live.bed import CINDER_VENV, NODES, SIM_HOST, LiveBed
+from tests.live.legacy import LegacyCloud
 from tests.support import net
 from tests.support.clusters import DateraClusters
 from tests.support.fixtures import formula_master
@@ -69,11 +70,15 @@ class LivePillar:
     def __init__(self, root, bed, clusters, sim_ip):
         self.root, self.bed, self.clusters, self.sim_ip = root, bed, clusters, sim_ip
 
-    def write(self, password, keystone=None, volume_types=None):
-        """``keystone``: the pillar's ``datera:keystone``; ``volume_types``: the backend's."""
+    def write(self, password, keystone=None, volume_types=None, backend_name=None, per_node=None):
+        """``keystone``: the pillar's ``datera:keystone``; ``volume_types``: the backend's;
+        ``backend_name``: its ``volume_backend_name``; ``per_node``: ``{minion: pillar}`` merged
+        over a controller's own, or the whole pillar of another minion (a legacy node)."""
         backend = self.clusters.backend(self.sim_ip, password, login=LOGIN, replica_count=1)
         if volume_types is not None:
             backend["volume_types"] = volume_types
+        if backend_name is not None:
+            backend["volume_backend_name"] = backend_name
         common = {
             "datera": {
                 "backends": {"datera": backend},
@@ -88,11 +93,15 @@ class LivePillar:
         }
         if keystone:
             common["datera"]["keystone"] = keystone
-        top = {"base": {"*": ["common"]}}
+        per_node = dict(per_node or {})
+        top = {"base": {"ctl*": ["common"]}}
         for name in NODES:
-            top["base"][name] = [f"node_{name}"]
             role = "primary-controller" if name == PRIMARY else "controller"
-            self._dump(f"node_{name}.sls", {"datera": {"role": role}})
+            own = {"datera": dict(per_node.get(name, {}).get("datera", {}), role=role)}
+            per_node[name] = own
+        for name, data in per_node.items():
+            top["base"][name] = [f"node_{name}"]
+            self._dump(f"node_{name}.sls", data)
         self._dump("common.sls", common)
         self._dump("top.sls", top)
 
@@ -169,3 +178,17 @@ def openstack(live, control_plane):
     for node in live.nodes.values():
         node.write_extra_conf(control_plane.transport_url, control_plane.db_url("cinder"))
     return control_plane
+
+
+@pytest.fixture(scope="session")
+def legacy_cloud(live, openstack):
+    """The cloud the old Fuel plugin left (tests/live/legacy.py): node-4 and node-5 beside the
+    controllers, each serving Datera under its own host from a plain init-script service, with
+    volumes created on each through the API. Only the tests that ask for it pay for it; its
+    nodes are ended and checked here (and again by the bed's own checks)."""
+    cloud = LegacyCloud(live, openstack)
+    try:
+        yield cloud.start()
+    finally:
+        problems = cloud.stop()
+        assert not problems, "the legacy nodes left things behind:\n" + "\n".join(problems)

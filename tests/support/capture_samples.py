@@ -309,7 +309,7 @@ def api_and_volume_types(cap):
 
 
 def drift_vip_and_rotation(cap):
-    cap.bed.salt_run("saltutil.sync_runners")
+    cap.bed.salt_run("saltutil.sync_all")  # the runner and the utils it imports
     rc, text = cap.run("salt-run", ["datera.drift"])
     cap.save("drift-clean", text + f"$ echo $?\n{rc}\n")
     for minion, old, new in (("ctl2", f"san_ip = {net.ip(77)}", "san_ip = 192.0.2.99"),
@@ -424,7 +424,7 @@ def live_cluster(root, keystone):
             common["datera"]["keystone"] = cap.keystone
             common["datera"]["backends"]["datera"]["volume_types"] = VOLUME_TYPES
             (master.pillar_root / "common.sls").write_text(yaml.safe_dump(common))
-            master.salt_run("saltutil.sync_runners")
+            master.salt_run("saltutil.sync_all")  # the runner and the utils it imports
             rc, out, err = master.salt_run(*ORCH, "--out=json")
             if rc != 0:
                 raise SystemExit(f"the live deploy failed:\n{out[-3000:]}{err[-2000:]}")

@@ -208,3 +208,67 @@ def test_unknown_release_is_named(conf, datera_pillar_data):
 def test_missing_directory_is_clear(tmp_path):
     with pytest.raises(CommandExecutionError, match="does not exist"):
         datera_conf.apply(str(tmp_path / "nope" / "cinder.conf"))
+
+
+# --- the old Fuel plugin's backend (takeover) ----------------------------------------------
+
+LEGACY = f"""\
+[DEFAULT]
+# the operator's comment
+enabled_backends = lvm,datera,
+
+[lvm]
+volume_driver = cinder.volume.drivers.lvm.LVMVolumeDriver
+
+[datera]
+volume_driver = cinder.volume.drivers.datera.datera_iscsi.DateraDriver
+san_ip = 192.0.2.10
+san_login = admin
+san_password = {PASSWORD}
+volume_backend_name = DEFAULT
+"""
+
+
+@pytest.fixture
+def legacy_conf(tmp_path, monkeypatch):
+    monkeypatch.setattr(datera_conf.socket, "gethostname", lambda: "node-4")
+    path = tmp_path / "cinder.conf"
+    path.write_text(LEGACY)
+    return path
+
+
+def test_legacy_report_changes_nothing_and_masks_the_password(legacy_conf):
+    found = datera_conf.legacy(str(legacy_conf))
+    assert legacy_conf.read_text() == LEGACY
+    assert [b["host"] for b in found["serving"]] == ["node-4@datera"]
+    assert found["retired"] == [] and found["copy"] is None
+    assert found["left"] == ["lvm"]
+    assert "-san_password = ******" in found["diff"]
+    assert PASSWORD not in repr(found)
+
+
+def test_retire_keeps_the_plugins_file_once_and_converges(legacy_conf):
+    done = datera_conf.retire_legacy(str(legacy_conf))
+    copy = legacy_conf.parent / "cinder.conf.datera-legacy"
+    assert done["copy"] == str(copy) and copy.read_text() == LEGACY
+    assert legacy_conf.read_text() == (
+        "[DEFAULT]\n# the operator's comment\nenabled_backends = lvm\n\n"
+        "[lvm]\nvolume_driver = cinder.volume.drivers.lvm.LVMVolumeDriver\n"
+    )
+    assert PASSWORD not in repr(done)
+    assert datera_conf.retire_legacy(str(legacy_conf))["changes"] == {}
+    found = datera_conf.legacy(str(legacy_conf))
+    assert found["serving"] == [] and [b["host"] for b in found["retired"]] == ["node-4@datera"]
+    # a later edit never overwrites the copy of the file as the plugin left it
+    legacy_conf.write_text(LEGACY.replace("192.0.2.10", "192.0.2.99"))
+    datera_conf.retire_legacy(str(legacy_conf))
+    assert copy.read_text() == LEGACY
+
+
+def test_retire_refuses_a_file_cinder_cannot_read_and_leaves_it(legacy_conf):
+    broken = "san_ip = 192.0.2.10\n" + LEGACY  # an option before any section
+    legacy_conf.write_text(broken)
+    with pytest.raises(CommandExecutionError, match="cannot read this file"):
+        datera_conf.retire_legacy(str(legacy_conf))
+    assert legacy_conf.read_text() == broken
+    assert not (legacy_conf.parent / "cinder.conf.datera-legacy").exists()

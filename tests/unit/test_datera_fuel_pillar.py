@@ -118,6 +118,8 @@ def test_fuel10_primary_controller(tmp_path):
                 "volume_backend_name": "datera",
             }
         },
+        # node-110 has Fuel's cinder role: the old plugin configured Datera there
+        "takeover": {"enabled": True},
     }
 
 
@@ -286,11 +288,29 @@ def test_shared_file_on_the_master_maps_each_minion(tmp_path, minion_id, role):
     assert ("backends" in datera) == (role != "compute")
 
 
-@pytest.mark.parametrize("minion_id", ["node-110.test.domain.local", "node-111", "node-109"])
+@pytest.mark.parametrize("minion_id", ["node-111", "node-109"])
 def test_other_nodes_get_nothing(tmp_path, minion_id):
     data = fixture_dict("primary-controller")
     data[datera_fuel.PLUGIN] = plugin()
     assert run(tmp_path, data, minion_id=minion_id) == {}
+
+
+@pytest.mark.parametrize("other_roles", [[], ["compute"]])
+def test_a_cinder_node_the_old_plugin_configured_is_taken_over(tmp_path, other_roles):
+    """The plugin ran Datera in each cinder-role node's own cinder-volume: legacy, no secret."""
+    data = fixture_dict("primary-controller")
+    data[datera_fuel.PLUGIN] = plugin()
+    data["network_metadata"]["nodes"]["node-110"]["node_roles"] += other_roles
+    datera = run(tmp_path, data, minion_id="node-110.test.domain.local")["datera"]
+    assert datera == {"role": "legacy", "release": "newton", "management_vip": VIP}
+
+
+def test_without_the_plugin_there_is_nothing_to_take_over(tmp_path):
+    data = fixture_dict("primary-controller")
+    assert run(tmp_path, data, minion_id="node-110.test.domain.local") == {}
+    data[datera_fuel.PLUGIN] = plugin()
+    data["network_metadata"]["nodes"]["node-110"]["node_roles"] = ["ceph-osd"]
+    assert "takeover" not in run(tmp_path, data, minion_id=PRIMARY)["datera"]
 
 
 def test_unknown_minion_id_takes_the_files_own_node_with_a_warning(tmp_path, caplog):

@@ -61,6 +61,7 @@ def test_pillar_example_documents_the_schema_defaults():
         ("pacemaker", datera_schema.PACEMAKER_DEFAULTS),
         ("iscsi", datera_schema.ISCSI_DEFAULTS),
         ("keystone", datera_schema.KEYSTONE_DEFAULTS),
+        ("takeover", datera_schema.defaults("takeover")),
     ):
         assert set(example[section]) == set(defaults)
         derived = {"ensure"}  # pacemaker.ensure follows the backends, it is not a pillar key

@@ -1,0 +1,182 @@
+"""
+Taking over a cloud the old Fuel plugin left (tests/live/legacy.py): node-4 (multibackend,
+``node-4@datera``) and node-5 (single-backend, ``node-5``) serve Datera from their own
+cinder-volume, with volumes created through the real Cinder API on each. The formula's
+orchestration, with the nodes as ``datera:role: legacy`` and ``datera:takeover:enabled`` on
+the primary, must leave every one of those volumes manageable through the API by the one
+cinder-volume Pacemaker runs, after the takeover and after a failover. Runs last on the bed.
+"""
+
+import time
+
+import pytest
+
+from tests.live.conftest import PRIMARY
+from tests.live.legacy import LEGACY, PASSWORD, TYPE
+from tests.live.test_live_ha import ROTATED, log_offsets, steps, the_instance
+from tests.live.test_openstack_e2e import app_instance, sim_volume, wait_gone, wait_status
+from tests.support import secrets
+
+pytestmark = [pytest.mark.live, pytest.mark.e2e]
+
+NEW_POOL = "cinder@datera#DEFAULT"  # the plugin's volume_backend_name, kept (see below)
+
+
+def write_pillar(live, openstack, cloud, backend_name=None, primary_manage=None):
+    """The controllers' pillar of the e2e tests, the legacy nodes' role, and the primary's
+    takeover switch; ``primary_manage`` replaces the primary's cinder-manage command."""
+    manage = cloud.manage
+    per_node = {
+        name: {
+            "datera": {
+                "role": "legacy",
+                "takeover": {"cinder_manage": manage},
+                "lookup": {"manage_packages": False, "manage_services": False},
+            }
+        }
+        for name in LEGACY
+    }
+    per_node[PRIMARY] = {
+        "datera": {"takeover": {"enabled": True, "cinder_manage": primary_manage or manage}}
+    }
+    keystone = {"auth_url": openstack.auth_url, "password": secrets.KEYSTONE}
+    live.pillar.write(
+        ROTATED, keystone=keystone, volume_types={}, backend_name=backend_name, per_node=per_node
+    )
+
+
+def run(live, *args):
+    started = time.monotonic()
+    ret = live.salt_run.run("state.orchestrate", "datera.deploy", *args)
+    return ret, time.monotonic() - started
+
+
+def hosts_of(openstack, ids):
+    return {vid: openstack.openstack("volume", "show", vid)["os-vol-host-attr:host"] for vid in ids}
+
+
+def states_of(ret, phase, minion):
+    """``{state id: state}`` of ``minion`` in an orchestration phase."""
+    states = steps(ret)[phase]["changes"]["ret"][minion]
+    return {state["__id__"]: state for state in states.values()}
+
+
+def every_volume(cloud):
+    return [vid for name in LEGACY for vid in cloud.volumes[name]]
+
+
+def snapshot(cloud, openstack):
+    """What the takeover must not touch before it runs: the nodes' cinder.conf, their service's
+    process, the volumes' hosts, the service records."""
+    nodes = {name: (node.conf(), node.main_pid()) for name, node in cloud.nodes.items()}
+    records = sorted(
+        r["Host"]
+        for r in openstack.openstack("volume", "service", "list", "--service", "cinder-volume")
+    )
+    return nodes, hosts_of(openstack, every_volume(cloud)), records
+
+
+@pytest.fixture(scope="module")
+def cloud(live, openstack, legacy_cloud):
+    return legacy_cloud
+
+
+def test_preflight_refuses_a_volume_type_that_would_stop_matching(live, openstack, cloud):
+    before = snapshot(cloud, openstack)
+    write_pillar(live, openstack, cloud)  # volume_backend_name: the formula's default, datera
+    ret, _ = run(live)
+    assert ret.returncode != 0
+    assert (
+        f"volume type '{TYPE}' of moving volumes selects volume_backend_name=DEFAULT, but backend "
+        "datera reports datera: set datera:backends:datera:volume_backend_name: DEFAULT"
+    ) in ret.stdout
+    assert snapshot(cloud, openstack) == before  # nothing changed anywhere
+
+
+def test_dry_run_names_every_volume_and_changes_nothing(live, openstack, cloud):
+    before = snapshot(cloud, openstack)
+    write_pillar(live, openstack, cloud, backend_name="DEFAULT")
+    ret, took = run(live, "test=True")
+    live.timings["takeover: dry run"] = round(took, 1)
+    assert ret.returncode == 0, ret.stdout[-4000:]
+    plan = states_of(ret, "datera-deploy-primary", PRIMARY)["datera-takeover-datera-volumes-moved"]
+    assert plan["result"] is None
+    rows = [line for line in plan["comment"].splitlines() if line.startswith("| ")]
+    listed = [row.split("|")[1].strip() for row in rows[1:]]  # under the header
+    assert sorted(listed) == sorted(every_volume(cloud))
+    assert plan["changes"]["move"] == {cloud.pools[n]: NEW_POOL for n in LEGACY}
+    assert set(steps(ret)["datera-deploy-legacy"]["changes"]["ret"]) == set(LEGACY)
+    for name in LEGACY:
+        conf = states_of(ret, "datera-deploy-legacy", name)["datera-legacy-cinder-conf"]
+        assert conf["result"] is None and "-san_password = ******" in conf["changes"]["diff"]
+        service = states_of(ret, "datera-deploy-legacy", name)["datera-legacy-service"]
+        assert service["changes"] == {"cinder-volume": "stopped and disabled"}
+    assert PASSWORD not in ret.stdout and secrets.KEYSTONE not in ret.stdout
+    assert snapshot(cloud, openstack) == before
+    for node in cloud.nodes.values():
+        assert node.run("test", "-e", "/etc/cinder/cinder.conf.datera-legacy").returncode == 1
+
+
+def test_a_takeover_stopped_after_the_old_services_stop_converges_on_rerun(
+    live, openstack, cloud, no_two_instances
+):
+    # the primary cannot run cinder-manage: the legacy phase completes, the move fails
+    write_pillar(live, openstack, cloud, backend_name="DEFAULT", primary_manage="/bin/false")
+    ret, _ = run(live)
+    assert ret.returncode != 0
+    for node in cloud.nodes.values():
+        assert node.main_pid() is None  # stopped: Datera was their only backend
+        assert node.service("status").returncode == 3
+    assert set(hosts_of(openstack, every_volume(cloud)).values()) == set(cloud.pools.values())
+
+    write_pillar(live, openstack, cloud, backend_name="DEFAULT")
+    ret, took = run(live)
+    live.timings["takeover: re-run completing it"] = round(took, 1)
+    assert ret.returncode == 0, ret.stdout[-4000:]
+    assert set(hosts_of(openstack, every_volume(cloud)).values()) == {NEW_POOL}
+    records = openstack.openstack("volume", "service", "list", "--service", "cinder-volume")
+    assert [r["Host"] for r in records] == ["cinder@datera"]
+    for name, node in cloud.nodes.items():
+        conf = node.conf()
+        assert "DateraDriver" not in conf and "# the operator's part of cinder.conf" in conf
+        kept = node.run("cat", "/etc/cinder/cinder.conf.datera-legacy", check=True).stdout
+        assert "DateraDriver" in kept, name
+        assert node.run("sh", "-c", "ls /etc/rc2.d | grep -q '^S.*cinder-volume'").returncode == 1
+
+
+def test_a_rerun_after_the_takeover_changes_nothing(live, openstack, cloud):
+    ret, _ = run(live)
+    assert ret.returncode == 0
+    changed = {
+        step: s["changes"]
+        for step, s in steps(ret).items()
+        if step != "datera-deploy-prepare" and s["changes"]
+    }
+    assert changed == {}
+
+
+def test_every_old_volume_is_managed_after_a_failover(live, openstack, cloud, no_two_instances):
+    for vid in every_volume(cloud):  # served by the formula's cinder-volume
+        openstack.openstack("volume", "set", "--size", "2", vid, parse=False)
+        wait_status(openstack, vid, "available", size=2)
+        assert sim_volume(live, vid)["size"] == 2
+    node, _ = the_instance(live)
+    offsets = log_offsets(live)
+    started = time.monotonic()
+    live.nodes[node].crash()
+    live.wait_offline(node)
+    survivor = live.wait_running(not_on=(node,))
+    live.wait_driver_ready(survivor, offsets[survivor])
+    for vid in every_volume(cloud):
+        openstack.openstack("volume", "set", "--size", "3", vid, parse=False)
+        wait_status(openstack, vid, "available", size=3)
+        openstack.openstack("volume", "delete", vid, parse=False)
+        wait_gone(openstack, "volume", vid)
+        assert app_instance(live, vid) is None
+    live.timings["takeover: crash to every old volume extended and deleted"] = round(
+        time.monotonic() - started, 1
+    )
+    live.nodes[node].start()
+    live.wait_formed()
+    live.wait_minions()
+    assert live.wait_running() == survivor
