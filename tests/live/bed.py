@@ -234,8 +234,7 @@ class Node:
         text = EXTRA_CONF.format(dir=self.dir, transport_url=transport_url, connection=connection)
         (self.dir / "extra.conf").write_text(text)
 
-    def write_minion_config(self, **extra):
-        """The node's minion configuration, with ``extra`` settings."""
+    def write_minion_config(self):
         salt = self.dir / "salt"
         (salt / "conf").mkdir(parents=True, exist_ok=True)
         master = self.bed.master_config
@@ -254,7 +253,6 @@ class Node:
             "acceptance_wait_time": 1,
             "random_reauth_delay": 0,
             "file_client": "remote",
-            **extra,
         }
         (salt / "conf" / "minion").write_text(yaml.safe_dump(conf))
 

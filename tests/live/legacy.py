@@ -7,8 +7,12 @@ Each is a mount + UTS namespace like a controller (tests/live/bed.py: its host n
 corosync or Pacemaker. Its cinder-volume is a plain distribution service: an LSB init script,
 ``/etc/init.d/cinder-volume`` (start-stop-daemon and a pidfile in /run/cinder), started the way
 Debian does (``update-rc.d cinder-volume defaults``, ``service cinder-volume start``), so that
-Salt's ``service`` module on the node manages it (``debian_service``, set as the minion's
-provider: see ``PROVIDERS``).
+Salt's ``service`` module on the node manages it. The minion's configuration names no
+provider: Salt 3008 loads two ``service`` modules there, systemd_service in its "offline" mode
+(systemctl is installed, systemd is not running; it adds functions such as ``service.execs``)
+and debian_service (``service``, ``update-rc.d``), whose functions answer ``service.status``,
+``start``, ``stop``, ``restart``, ``enabled``, ``disable`` (the tests check which one does).
+``service.enable`` runs ``insserv``, which this machine does not have.
 
 Their cinder.conf has the plugin's shapes: ``node-4`` multi-backend (``enabled_backends =
 datera,`` with its trailing comma, a ``[datera]`` section with ``volume_backend_name =
@@ -47,11 +51,6 @@ PIDFILE = "/run/cinder/cinder-volume.pid"
 TYPE = "legacy-datera"  # an operator's type matching the plugin's backend name
 TYPE_SPECS = {"volume_backend_name": "DEFAULT"}
 OPERATOR = "[DEFAULT]\n# the operator's part of cinder.conf\n"
-# Without systemd running but with systemctl installed (this machine, and the nodes), Salt
-# loads systemd_service in its "offline" mode, which starts and stops nothing ("Cannot run in
-# offline mode"); debian_service (``service`` and ``update-rc.d``) is what a Debian node
-# without systemd runs, named as Salt's documented provider override.
-PROVIDERS = {"service": "debian_service"}
 
 INIT_SCRIPT = """\
 #!/bin/sh
@@ -127,7 +126,7 @@ class LegacyNode(Node):
         script.write_text(INIT_SCRIPT.format(pidfile=PIDFILE, dir=self.dir, **self._daemon()))
         script.chmod(0o755)
         self.write_extra_conf(transport_url, connection)
-        self.write_minion_config(providers=PROVIDERS)
+        self.write_minion_config()
 
     def _daemon(self):
         conf = f"--config-file {CINDER_CONF}"

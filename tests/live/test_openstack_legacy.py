@@ -8,6 +8,7 @@ test_openstack_e2e.py on the same bed (alphabetical order), whose controllers ma
 """
 
 import configparser
+import inspect
 import time
 
 import pytest
@@ -17,6 +18,16 @@ from tests.live.legacy import DRIVER, LEGACY, LOGIN, SERVICE, TYPE
 from tests.live.test_openstack_e2e import app_instance, sim_volume
 
 pytestmark = [pytest.mark.live, pytest.mark.e2e]
+
+
+USED = ("status", "start", "stop", "restart", "enabled", "disabled", "disable")
+
+
+def debian_service_doc(fun):
+    """The first line of the docstring of ``fun`` in Salt's debian_service module."""
+    from salt.modules import debian_service
+
+    return inspect.getdoc(getattr(debian_service, fun)).split("\n")[0]
 
 
 def parsed(text):
@@ -124,8 +135,9 @@ def wait_pid(node, running, timeout=60):
 @pytest.mark.parametrize("name", LEGACY)
 def test_salt_service_module_controls_the_plain_service(legacy_cloud, name):
     live, node = legacy_cloud.live, legacy_cloud.nodes[name]
-    # debian_service (the minion's provider: legacy.PROVIDERS) runs `service cinder-volume
-    # status`; systemd_service, which Salt loads otherwise here, refuses in "offline" mode
+    for fun in USED:  # Salt's debian_service (service, update-rc.d) answers them
+        doc = salt(live, name, "sys.doc", f"service.{fun}")[f"service.{fun}"]
+        assert inspect.cleandoc(doc).split("\n")[0] == debian_service_doc(fun), (fun, doc)
     assert salt(live, name, "service.available", SERVICE) is True
     assert salt(live, name, "service.status", SERVICE) is True
     first = node.main_pid()
