@@ -226,12 +226,19 @@ class LegacyCloud:
         self.timings = {}
         self.reaper = Reaper(self.nodes.values())
 
-    def pillar(self, primary="ctl1"):
-        """``{minion: pillar}`` of the takeover's interface: each legacy node's role and
-        service, and the primary's switch, with the bed's cinder-manage."""
-        takeover = {"service": SERVICE, "cinder_manage": self.manage}
-        data = {name: {"datera": {"role": "legacy", "takeover": takeover}} for name in LEGACY}
-        data[primary] = {"datera": {"takeover": {"enabled": True, "cinder_manage": self.manage}}}
+    def pillar(self, primary="ctl1", primary_manage=None):
+        """``{minion: pillar}`` of the takeover: each legacy node's role (its service is the
+        distribution's, ``cinder-volume``: the default), the primary's switch, the bed's
+        cinder-manage (``primary_manage`` replaces the primary's); no packages or init
+        services managed besides (the bed has none to manage)."""
+        lookup = {"manage_packages": False, "manage_services": False}
+        takeover = {"cinder_manage": self.manage}
+        data = {
+            name: {"datera": {"role": "legacy", "takeover": takeover, "lookup": lookup}}
+            for name in LEGACY
+        }
+        manage = primary_manage or self.manage
+        data[primary] = {"datera": {"takeover": {"enabled": True, "cinder_manage": manage}}}
         return data
 
     # -- life ------------------------------------------------------------------------------

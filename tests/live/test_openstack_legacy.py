@@ -176,5 +176,5 @@ def test_cinder_manage_reads_the_beds_database(legacy_cloud):
         assert out.returncode == 0, out.stderr[-2000:]
         hosts = {line.split()[1] for line in out.stdout.splitlines()[1:] if line.split()}
         assert set(legacy_cloud.hosts.values()) <= hosts, out.stdout
-    assert legacy_cloud.pillar()["node-4"] == {"datera": {"role": "legacy", "takeover": {
-        "service": SERVICE, "cinder_manage": legacy_cloud.manage}}}  # fmt: skip
+    assert legacy_cloud.pillar()["node-4"]["datera"]["takeover"] == {
+        "cinder_manage": legacy_cloud.manage}  # fmt: skip

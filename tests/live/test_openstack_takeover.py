@@ -25,20 +25,7 @@ NEW_POOL = "cinder@datera#DEFAULT"  # the plugin's volume_backend_name, kept (se
 def write_pillar(live, openstack, cloud, backend_name=None, primary_manage=None):
     """The controllers' pillar of the e2e tests, the legacy nodes' role, and the primary's
     takeover switch; ``primary_manage`` replaces the primary's cinder-manage command."""
-    manage = cloud.manage
-    per_node = {
-        name: {
-            "datera": {
-                "role": "legacy",
-                "takeover": {"cinder_manage": manage},
-                "lookup": {"manage_packages": False, "manage_services": False},
-            }
-        }
-        for name in LEGACY
-    }
-    per_node[PRIMARY] = {
-        "datera": {"takeover": {"enabled": True, "cinder_manage": primary_manage or manage}}
-    }
+    per_node = cloud.pillar(PRIMARY, primary_manage)
     keystone = {"auth_url": openstack.auth_url, "password": secrets.KEYSTONE}
     live.pillar.write(
         ROTATED, keystone=keystone, volume_types={}, backend_name=backend_name, per_node=per_node
