@@ -22,8 +22,14 @@ NODE_FILES = {
 MVIP = net.ip(50)
 
 
-def node_file(name, mvip=MVIP, enabled=True):
+def node_file(name, mvip=MVIP, enabled=True, cinder_nodes=True):
+    """A real Fuel 10 node file with the old plugin's settings; ``cinder_nodes=False`` takes
+    Fuel's cinder role off its nodes (then the old plugin configured no node: nothing to take
+    over)."""
     astute = yaml.safe_load((FUEL_FIXTURES / f"{name}.astute.yaml").read_text())
+    if not cinder_nodes:
+        for node in astute["network_metadata"]["nodes"].values():
+            node["node_roles"] = [r for r in node["node_roles"] if r != "cinder"] or ["base-os"]
     astute["fuel-plugin-datera-cinder"] = {
         "metadata": {"enabled": enabled, "plugin_id": 7, "plugin_version": "1.0.0"},
         "multibackend": True,
@@ -47,7 +53,8 @@ def fuel(cloud, salt_cli):
 def test_deploy_from_fuel_node_files(cloud, fuel, salt_run_cli):
     cloud.reset()
     for minion_id, name in NODE_FILES.items():
-        (fuel / f"{minion_id}.yaml").write_text(yaml.safe_dump(node_file(name)))
+        astute = node_file(name, cinder_nodes=False)
+        (fuel / f"{minion_id}.yaml").write_text(yaml.safe_dump(astute))
     cloud.clusters.backend(MVIP, secrets.FUEL, login="fueladmin")
     # only this test bed's file paths, and the CA of its Datera cluster
     ca = {"api": {"ca_bundle": str(cloud.clusters.ca_bundle)}}
@@ -72,3 +79,24 @@ def test_plugin_disabled_gives_no_backend(cloud, fuel, salt_run_cli):
     ret = orchestrate(salt_run_cli)
     assert ret.returncode == 0, ret.stdout
     assert all("[datera]" not in cloud.conf_file(m).read_text() for m in cloud.controllers)
+
+
+def test_a_cinder_node_of_the_old_plugin_makes_the_primary_plan_a_takeover(
+    cloud, fuel, salt_run_cli
+):
+    """node-110 of the real files has Fuel's cinder role, where the old plugin configured
+    Datera: the primary's pre-flight plans moving its volumes, through Keystone at the
+    management VIP -- which nothing answers on here, so it stops before any change, naming
+    it."""
+    cloud.reset()
+    for minion_id, name in NODE_FILES.items():
+        (fuel / f"{minion_id}.yaml").write_text(yaml.safe_dump(node_file(name)))
+    cloud.clusters.backend(MVIP, secrets.FUEL, login="fueladmin")
+    ca = {"api": {"ca_bundle": str(cloud.clusters.ca_bundle)}}
+    cloud.write_pillar({"datera": {"backends": {"datera": ca}}}, with_roles=False)
+    before = {m: cloud.conf_file(m).read_text() for m in cloud.controllers}
+    ret = orchestrate(salt_run_cli)
+    assert ret.returncode != 0
+    assert "takeover: Keystone http://" in ret.stdout
+    assert {m: cloud.conf_file(m).read_text() for m in cloud.controllers} == before
+    assert secrets.FUEL not in ret.stdout

@@ -144,7 +144,7 @@ def live(live_master):
         started = time.monotonic()
         bed.wait_minions()
         bed.timings["minions answering"] = round(time.monotonic() - started, 1)
-        synced = bed.salt_run.run("saltutil.sync_runners")  # datera.status
+        synced = bed.salt_run.run("saltutil.sync_all")  # datera.status and the utils it imports
         assert synced.returncode == 0, synced.stdout
         yield bed
     finally:
