@@ -144,10 +144,11 @@ def test_a_rerun_after_the_takeover_changes_nothing(live, openstack, cloud):
 
 
 def test_every_old_volume_is_managed_after_a_failover(live, openstack, cloud, no_two_instances):
+    size = {vid: openstack.openstack("volume", "show", vid)["size"] for vid in every_volume(cloud)}
     for vid in every_volume(cloud):  # served by the formula's cinder-volume
-        openstack.openstack("volume", "set", "--size", "2", vid, parse=False)
-        wait_status(openstack, vid, "available", size=2)
-        assert sim_volume(live, vid)["size"] == 2
+        openstack.openstack("volume", "set", "--size", str(size[vid] + 1), vid, parse=False)
+        wait_status(openstack, vid, "available", size=size[vid] + 1)
+        assert sim_volume(live, vid)["size"] == size[vid] + 1
     node, _ = the_instance(live)
     offsets = log_offsets(live)
     started = time.monotonic()
@@ -156,8 +157,8 @@ def test_every_old_volume_is_managed_after_a_failover(live, openstack, cloud, no
     survivor = live.wait_running(not_on=(node,))
     live.wait_driver_ready(survivor, offsets[survivor])
     for vid in every_volume(cloud):
-        openstack.openstack("volume", "set", "--size", "3", vid, parse=False)
-        wait_status(openstack, vid, "available", size=3)
+        openstack.openstack("volume", "set", "--size", str(size[vid] + 2), vid, parse=False)
+        wait_status(openstack, vid, "available", size=size[vid] + 2)
         openstack.openstack("volume", "delete", vid, parse=False)
         wait_gone(openstack, "volume", vid)
         assert app_instance(live, vid) is None
