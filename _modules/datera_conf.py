@@ -290,6 +290,15 @@ def _settings_and_path(conf_file):
     return settings, conf_file or settings["cinder"]["conf_file"]
 
 
+def _cinder(conf_file):
+    """``datera:cinder`` (no secret in it, none revealed) with ``conf_file`` set to the file
+    to work on."""
+    cinder = dict(__salt__["datera_pillar.settings"]()["cinder"])
+    if conf_file:
+        cinder["conf_file"] = conf_file
+    return cinder
+
+
 def render(backend=None):
     """
     Show the options the formula writes for each backend, secrets masked.
@@ -317,11 +326,11 @@ def check(conf_file=None):
     """
     Compare cinder.conf with pillar without changing anything.
 
-    Returns ``{"in_sync": bool, "changes": {section: {key: {old, new}}}, "diff": str}``,
-    secrets masked.
-
     conf_file
         The cinder.conf to check (default: ``datera:cinder:conf_file``).
+
+    Returns ``{"in_sync": bool, "changes": {section: {key: {old, new}}}, "diff": str}``,
+    secrets masked.
 
     CLI Example:
 
@@ -402,7 +411,7 @@ def legacy(conf_file=None):
 
         salt 'node-5*' datera_conf.legacy
     """
-    _, path = _settings_and_path(conf_file)
+    path = _cinder(conf_file)["conf_file"]
     old = _read(path)
     doc, serving, changes = _legacy_edit(old, path)
     copy_path = _legacy_copy_path(path)
@@ -440,14 +449,15 @@ def retire_legacy(conf_file=None):
 
         salt 'node-5*' datera_conf.retire_legacy
     """
-    settings, path = _settings_and_path(conf_file)
+    cinder = _cinder(conf_file)
+    path = cinder["conf_file"]
     copy_path = _legacy_copy_path(path)
 
     def edit(old):
         doc, _, changes = _legacy_edit(old, path)
         return doc.text(), changes, [] if os.path.exists(copy_path) else [copy_path]
 
-    old, new, changes, _ = _rewrite(path, settings["cinder"], edit)
+    old, new, changes, _ = _rewrite(path, cinder, edit)
     if not changes:
         return {"changes": {}, "diff": "", "copy": None}
     log.info("datera_conf: took the old plugin's Datera backend out of %s", path)
