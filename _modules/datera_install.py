@@ -15,7 +15,11 @@ import importlib.metadata
 import importlib.util
 import os
 
+import salt.utils.hashutils
+
 KINDS = ("modules", "states", "utils")
+# what saltutil.sync_* copies from the master's _<kind>/ (salt.utils.extmods.sync)
+SYNCED_SUFFIXES = (".py", ".pyx", ".so", ".zip")
 DISTRIBUTION = "datera-formula"
 PACKAGE = "datera_formula"
 
@@ -71,3 +75,52 @@ def status():
             if os.path.isfile(synced) and not filecmp.cmp(synced, installed, shallow=False):
                 shadowed.append(name)
     return {"extension": version, "extension_dir": package_dir, "shadowed": shadowed}
+
+
+def _synced_files():
+    """The modules in this minion's ``extension_modules/<kind>`` (``"modules/datera.py"``;
+    not the loader's compiled caches)."""
+    root = __opts__["extension_modules"]
+    found = set()
+    for kind in KINDS:
+        for where, _, names in os.walk(os.path.join(root, kind)):
+            found.update(
+                os.path.relpath(os.path.join(where, name), root)
+                for name in names
+                if name.endswith(SYNCED_SUFFIXES)
+            )
+    return found
+
+
+def synced(files, hash_type="sha256"):
+    """
+    Whether ``saltutil.sync_modules``, ``sync_states`` and ``sync_utils`` would change
+    nothing on this minion: its ``extension_modules`` holds exactly the master's files of
+    those kinds, with the same content, and no other file (a sync would remove it). The
+    orchestration asks this before syncing, since a sync asks the master about every file.
+
+    files
+        The master's files and their hashes, as ``cp.list_master`` and ``cp.hash_file``
+        name them: ``{"_modules/datera.py": "<hash>", ...}``.
+
+    hash_type
+        The hash the master made them with (its ``hash_type``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' datera_install.synced '{"_modules/datera.py": "9f86d0..."}'
+    """
+    wanted = {
+        path[1:]: digest
+        for path, digest in files.items()
+        if path.split("/", 1)[0][1:] in KINDS and path.endswith(SYNCED_SUFFIXES)
+    }
+    if _synced_files() != set(wanted):
+        return False
+    root = __opts__["extension_modules"]
+    return all(
+        salt.utils.hashutils.get_hash(os.path.join(root, path), hash_type) == digest
+        for path, digest in wanted.items()
+    )

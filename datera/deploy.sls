@@ -24,17 +24,28 @@
 {#- With the master's pillar_cache on, a job's pillar comes from the master's cache, which a
     pillar edit does not clear: the first phase is told so, and its pillar refresh (which
     clears the cache) then replaces that job's pillar before the pre-flight checks it. #}
-{%- set caching = {'master_pillar_cache': True} %}
-{%- set cached = {'datera_orchestration': caching} %}
+{%- set prepare = {'formula_files': {}} %}
+{%- if opts.get('pillar_cache') %}
+{%-   do prepare.update({'master_pillar_cache': True}) %}
+{%- endif %}
+{#- The formula's minion-side files as this master serves them, with their hashes: a node
+    whose synced copies are exactly these skips the module sync (refresh.sls), which would
+    ask the master about every file, on every node, in every deploy. #}
+{%- for kind in ('modules', 'states', 'utils') %}
+{%-   for path in salt['cp.list_master'](prefix='_' ~ kind ~ '/') %}
+{%-     set hashed = salt['cp.hash_file']('salt://' ~ path) %}
+{%-     do prepare.formula_files.update({path: hashed.hsum}) %}
+{%-     do prepare.update({'hash_type': hashed.hash_type}) %}
+{%-   endfor %}
+{%- endfor %}
+{%- set prepared = {'datera_orchestration': prepare} %}
 
 datera-deploy-prepare:
   salt.state:
     - tgt: '*'
     - sls: {{ tplroot }}.prepare
     - test: false
-{%- if opts.get('pillar_cache') %}
-    - pillar: {{ cached | json }}
-{%- endif %}
+    - pillar: {{ prepared | json }}
 
 datera-deploy-legacy:
   salt.state:

@@ -3,6 +3,7 @@
 the extension is installed the orchestration's refresh step does not sync copies over it.
 """
 
+import hashlib
 import json
 import re
 import shutil
@@ -138,6 +139,48 @@ def test_the_refresh_step_syncs_only_where_the_extension_is_not_installed(site, 
     warning = warned["datera-refresh-synced-copy-shadows-extension"]["test"]
     assert any("modules/datera.py" in str(arg) for arg in warning)
     assert not [sid for sid in warned if sid.startswith("datera-sync-")]
+
+
+def served_files(files):
+    """What the orchestration tells the nodes the master serves: every file under the
+    loader dirs (``cp.list_master``) with its sha256 (``cp.hash_file``, the default hash)."""
+    return {
+        str(path.relative_to(files)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for kind in ("_modules", "_states", "_utils")
+        for path in (files / kind).rglob("*")
+        if path.is_file()
+    }
+
+
+def test_the_refresh_step_syncs_only_when_a_sync_would_change_something(tmp_path):
+    files = state_tree(tmp_path / "files")
+    for kind in ("modules", "states", "utils"):
+        salt_call(tmp_path, f"saltutil.sync_{kind}", "refresh=False", file_roots=files)
+
+    def refresh_ids():
+        served = {"formula_files": served_files(files), "hash_type": "sha256"}
+        pillar = {"datera": {"role": "controller", "backends": {}}}
+        pillar["datera_orchestration"] = served
+        ret = salt_call(
+            tmp_path, "state.show_sls", "datera.refresh", pillar=pillar, file_roots=files
+        )
+        return {sid for sid in ret if sid.startswith("datera-sync-")}
+
+    assert refresh_ids() == {"datera-sync-up-to-date"}  # the synced copies are the master's
+
+    extmods = next(tmp_path.rglob("extmods"))
+    (files / "_modules" / "datera.py").write_text(
+        (REPO / "_modules" / "datera.py").read_text() + "# another version\n"
+    )
+    assert "datera-sync-modules" in refresh_ids()  # the master's copy changed
+    salt_call(tmp_path, "saltutil.sync_modules", "refresh=False", file_roots=files)
+    assert refresh_ids() == {"datera-sync-up-to-date"}
+
+    (extmods / "states" / "leftover.py").write_text("# a module the master no longer has\n")
+    assert "datera-sync-modules" in refresh_ids()  # a sync would remove it
+    (extmods / "states" / "leftover.py").unlink()
+    (extmods / "utils" / "datera_table.py").unlink()
+    assert "datera-sync-modules" in refresh_ids()  # a sync would bring it back
 
 
 def test_modules_by_pip_and_states_by_file_roots_deploy_a_controller(site, tmp_path):

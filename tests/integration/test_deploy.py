@@ -68,6 +68,11 @@ def test_deploy_writes_same_stanza_everywhere_and_converges(fresh, salt_run_cli)
     assert {step: steps[step]["changes"] for step in state_steps} == {s: {} for s in state_steps}
     assert {m: fresh.conf_file(m).stat().st_mtime_ns for m in fresh.controllers} == mtimes
     assert PASSWORD not in again.stdout and PASSWORD not in ret.stdout
+    # the synced modules are the master's: no node syncs (a sync asks the master per file)
+    prepared = steps["datera-deploy-prepare"]["changes"]["ret"]
+    for minion in fresh.controllers:
+        ids = {chunk["__id__"] for chunk in prepared[minion].values()}
+        assert "datera-sync-up-to-date" in ids and "datera-sync-modules" not in ids, minion
 
 
 def by_id(ret):
