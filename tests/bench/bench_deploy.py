@@ -285,6 +285,7 @@ def _size(master, n, common, password):
         extmods = Path(master.minions[minion_id].config["extension_modules"])
         foreign = h.foreign_modules(master.bench_tree, extmods)
         assert not foreign, f"{minion_id} runs modules its master does not serve: {foreign}"
+        assert (extmods / "modules" / "datera.py").is_file(), f"{minion_id}: nothing synced"
     return cloud, start_seconds, cold.seconds
 
 
