@@ -180,9 +180,9 @@ def _extract(commit, root):
     names = git("ls-tree", "--name-only", commit, "--", *FORMULA_DIRS)
     if not names:
         raise NotInHistory(
-            f"commit {commit[:12]} is not in this clone's history (a shallow clone?)"
+            f"commit {commit[:12]} is not in this clone's history: a shallow clone?"
             if git("rev-parse", "--git-dir")
-            else "no git history here (not a git clone)"
+            else "no git history here: not a git clone"
         )
     archive = subprocess.run(
         ["git", "archive", "--format=tar", commit, "--", *names.split()],

@@ -124,7 +124,7 @@ def test_the_first_deploy_at_n3_is_compared_with_the_six_step_baseline():
 
 
 def test_a_baseline_git_cannot_give_is_reported_as_not_measured():
-    why = "commit 9058e5c44876 is not in this clone's history (a shallow clone?)"
+    why = "commit 9058e5c44876 is not in this clone's history: a shallow clone?"
     deploy = {"sizes": {"3": size(3)}, "not_measured": {"baseline": why}}
     row = goals(deploy)["first deploy N=3: default / baseline <= 0.7"]
     assert (row["value"], row["status"]) == (None, "n/a")
