@@ -4,12 +4,15 @@ Parts 1, 2 and the deploy half of part 4: a real salt-master and N real salt-min
 cinder.conf and an empty CIB, the idempotent re-run, and the floor (the same orchestration
 with no-op states), against the benchmark's own Datera API simulator.
 
-Two variants side by side, interleaved repetition by repetition: the master as shipped
-(``default``) and one with ``pillar_cache: True`` (``pillar_cache``, an operator option:
-docs/deployment.rst), each with its own minions; the CPU of a variant counts its own daemons
-only (``harness.salt_cpu_seconds``).
+Variants side by side, interleaved repetition by repetition: the master as shipped
+(``default``), one with ``pillar_cache: True`` (``pillar_cache``, an operator option:
+docs/deployment.rst) and one serving the formula of ``harness.BASELINE_COMMIT``, the last
+with the six-step deploy.sls (``baseline``: "today's" deploy of issue 18; no floor), each
+with its own minions; the CPU of a variant counts its own daemons only
+(``harness.salt_cpu_seconds``). Without that commit in git history the baseline is not
+measured, and the report says why.
 
-The masters serve one copy of the formula taken when the benchmark starts (edits made to
+The masters serve copies of the formula taken when the benchmark starts (edits made to
 the working tree meanwhile do not change what is measured). Minions are started once and
 reused: N grows 1 -> 3 -> 6 -> 12 by adding minions to each master; for each N the pillar
 names exactly N controllers, cinder.conf and the CIB are reset, one unmeasured deploy warms
@@ -21,6 +24,7 @@ import contextlib
 import os
 import secrets
 import time
+from pathlib import Path
 
 import pytest
 from saltfactories.utils import random_string
@@ -53,17 +57,33 @@ def sim(password):
 
 # the master's settings of each variant; "default" is the master as shipped.
 # BENCH_VARIANTS=default (tests/bench/profile.sh) measures that one only.
-VARIANTS = {"default": {}, "pillar_cache": {"pillar_cache": True}}
+VARIANTS = {"default": {}, "pillar_cache": {"pillar_cache": True}, "baseline": {}}
 if os.environ.get("BENCH_VARIANTS"):
     VARIANTS = {v: VARIANTS[v] for v in os.environ["BENCH_VARIANTS"].split(",")}
+# the variants whose master serves the formula of a commit, not the working tree's
+FORMULA_AT = {"baseline": h.BASELINE_COMMIT}
 
 
 @pytest.fixture(scope="module")
 def state_files(tmp_path_factory):
-    """The copy of the formula every master serves, with the floor orchestration."""
-    files, formula = h.snapshot_tree(tmp_path_factory.mktemp("bench-state") / "state-tree")
+    """The copy of the formula each variant's master serves (``trees``), the working tree's
+    with the floor orchestration; ``not_measured``: the variants whose formula git cannot
+    give, with why."""
+    base = tmp_path_factory.mktemp("bench-state")
+    files, formula = h.snapshot_tree(base / "state-tree")
+    trees, formulas, not_measured = {}, {}, {}
+    for variant in VARIANTS:
+        commit = FORMULA_AT.get(variant)
+        try:
+            trees[variant], formulas[variant] = (
+                h.snapshot_tree(base / variant, commit) if commit else (files, formula)
+            )
+        except h.NotInHistory as why:
+            not_measured[variant] = str(why)
     return {
-        "files": files,
+        "trees": trees,
+        "formulas": formulas,
+        "not_measured": not_measured,
         "formula": formula,
         "floor_steps": h.floor_orchestration(files),
         "preflight_checks_cluster": (
@@ -77,21 +97,22 @@ def bench_masters(salt_factories, tmp_path_factory, state_files):
     """``{variant: started salt-master}``, each with a cloud root and a pillar tree."""
     with contextlib.ExitStack() as stack:
         masters = {}
-        for variant, settings in VARIANTS.items():
+        for variant, tree in state_files["trees"].items():
             root = tmp_path_factory.mktemp(f"bench-{variant}")
             pillar_root = root / "pillar-tree"
             pillar_root.mkdir()
             factory = salt_factories.salt_master_daemon(
                 random_string(f"bench-{variant.replace('_', '-')}-"),
                 overrides={
-                    "file_roots": {"base": [str(state_files["files"])]},
+                    "file_roots": {"base": [str(tree)]},
                     "pillar_roots": {"base": [str(pillar_root)]},
                     "timeout": 30,
                     **QUIET,
-                    **settings,
+                    **VARIANTS[variant],
                 },
             )
             factory.bench_root, factory.bench_pillar_root = root, pillar_root
+            factory.bench_tree, factory.bench_floor = tree, variant not in FORMULA_AT
             factory.minions = {}
             stack.enter_context(factory.started())
             masters[variant] = factory
@@ -146,9 +167,13 @@ def _one_rep(master, cloud, sim, password):
     api_again = h.api_usage(sim, counter)
     v2 = h.cib_version(cloud.cib_file)
 
-    floor = orchestrate("bench_floor.deploy")
-    _check(floor.ret, "floor", password)
+    out = {}
+    if master.bench_floor:
+        floor = orchestrate("bench_floor.deploy")
+        _check(floor.ret, "floor", password)
+        out["floor"] = _measured(floor, n)
     return {
+        **out,
         "first": _measured(
             first,
             n,
@@ -167,7 +192,6 @@ def _one_rep(master, cloud, sim, password):
             cib_unchanged=v1 == v2,
             restarts=len(h.restarted_on(again.ret)),
         ),
-        "floor": _measured(floor, n),
     }
 
 
@@ -176,7 +200,8 @@ def _summary(n, reps, cold_seconds, start_seconds):
     reruns = [r["rerun"] for r in reps]
     t_first = h.median([r["seconds"] for r in firsts])
     t_rerun = h.median([r["seconds"] for r in reruns])
-    t_floor = h.median([r["floor"]["seconds"] for r in reps])
+    floors = [r["floor"] for r in reps if "floor" in r]
+    t_floor = h.median([f["seconds"] for f in floors])
     worst = max(reruns, key=lambda r: (r["changes"]["configuration"], r["api"]["logins"]))
     return {
         "n": n,
@@ -188,14 +213,12 @@ def _summary(n, reps, cold_seconds, start_seconds):
         "floor_seconds": t_floor,
         "deploy_cpu_seconds": h.median([r["cpu_seconds"] for r in firsts]),
         "rerun_cpu_seconds": h.median([r["cpu_seconds"] for r in reruns]),
-        "floor_cpu_seconds": h.median([r["floor"]["cpu_seconds"] for r in reps]),
+        "floor_cpu_seconds": h.median([f["cpu_seconds"] for f in floors]),
         "deploy_master_cpu_per_minion": h.median([r["master_cpu_per_minion"] for r in firsts]),
         "rerun_master_cpu_per_minion": h.median([r["master_cpu_per_minion"] for r in reruns]),
-        "floor_master_cpu_per_minion": h.median(
-            [r["floor"]["master_cpu_per_minion"] for r in reps]
-        ),
+        "floor_master_cpu_per_minion": h.median([f["master_cpu_per_minion"] for f in floors]),
         "deploy_jobs": firsts[-1]["jobs"],
-        "floor_jobs": reps[-1]["floor"]["jobs"],
+        "floor_jobs": floors[-1]["jobs"] if floors else None,
         "load_average_1min": [r["load"] for r in firsts],
         "formula_over_floor": round(t_first / t_floor, 2) if t_floor else None,
         "rerun_over_floor": round(t_rerun / t_floor, 2) if t_floor else None,
@@ -213,7 +236,7 @@ def _summary(n, reps, cold_seconds, start_seconds):
         "first_restarts": h.median([r["restarts"] for r in firsts]),
         "deploy_steps_seconds": _median_steps([r["steps"] for r in firsts]),
         "rerun_steps_seconds": _median_steps([r["steps"] for r in reruns]),
-        "floor_steps_seconds": _median_steps([r["floor"]["steps"] for r in reps]),
+        "floor_steps_seconds": _median_steps([f["steps"] for f in floors]),
         "runs": reps,
     }
 
@@ -258,18 +281,29 @@ def _size(master, n, common, password):
     cloud.reset()
     cold = h.orchestrate(master.salt_run_cli(timeout=1800), "datera.deploy")
     _check(cold.ret, f"N={n} warm-up deploy", password)
+    for minion_id in ids:
+        extmods = Path(master.minions[minion_id].config["extension_modules"])
+        foreign = h.foreign_modules(master.bench_tree, extmods)
+        assert not foreign, f"{minion_id} runs modules its master does not serve: {foreign}"
+        assert (extmods / "modules" / "datera.py").is_file(), f"{minion_id}: nothing synced"
     return cloud, start_seconds, cold.seconds
 
 
+def _secs(run, key, spec):
+    return "-" if run is None else format(run[key], spec)
+
+
 def _print_rep(variant, n, rep, r):
+    floor = r.get("floor")
     print(
         f"[bench] N={n:<2} {variant:<12} rep {rep + 1}/{REPS}:"
         f" deploy {r['first']['seconds']:6.1f} s"
-        f"  re-run {r['rerun']['seconds']:6.1f} s  floor {r['floor']['seconds']:6.1f} s"
+        f"  re-run {r['rerun']['seconds']:6.1f} s  floor {_secs(floor, 'seconds', '6.1f')} s"
         f"  (CPU {r['first']['cpu_seconds']:.0f}/{r['rerun']['cpu_seconds']:.0f}/"
-        f"{r['floor']['cpu_seconds']:.0f} s, load {r['first']['load']:.1f})"
+        f"{_secs(floor, 'cpu_seconds', '.0f')} s, load {r['first']['load']:.1f})"
         f"  re-run changes {r['rerun']['changes']['configuration']}"
-        f"  logins {r['first']['api']['logins']}/{r['rerun']['api']['logins']}",
+        f"  logins {r['first']['api']['logins']}/{r['rerun']['api']['logins']}"
+        f"  jobs {r['first']['jobs']['state_jobs']}/{r['first']['jobs']['minion_jobs']}",
         flush=True,
     )
 
@@ -309,10 +343,15 @@ def bench_orchestration(bench_masters, state_files, sim, password):
         {
             "sizes": by_n(sizes["default"]),
             "variants": {
-                variant: {"sizes": by_n(sizes[variant]), "master": VARIANTS[variant]}
+                variant: {
+                    "sizes": by_n(sizes[variant]),
+                    "master": VARIANTS[variant],
+                    "formula": state_files["formulas"][variant],
+                }
                 for variant in bench_masters
                 if variant != "default"
             },
+            "not_measured": state_files["not_measured"],
             "reps": REPS,
             "floor_steps": state_files["floor_steps"],
             "preflight_checks_cluster": state_files["preflight_checks_cluster"],

@@ -5,12 +5,14 @@ connection counter on the simulator, the floor orchestration, reading orchestrat
 
 import hashlib
 import inspect
+import io
 import json
 import os
 import re
 import shutil
 import statistics
 import subprocess
+import tarfile
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -139,20 +141,70 @@ def reset_api(sim, counter):
 # --- the orchestration's side ----------------------------------------------------------------
 
 
-def snapshot_tree(root):
-    """A file_roots dir holding a *copy* of the formula (SLS + loader dirs), so that edits
-    made to the working tree while the benchmark runs do not change what it measures.
-    Returns ``(root, {"sha256": of the copied files, "git_head", "uncommitted": paths})``."""
+FORMULA_DIRS = ("datera",) + LOADER_DIRS
+# The last commit whose datera/deploy.sls has the six sequential steps ("today's" deploy when
+# issue 18 was filed; its parent commit f5dd84c brought the three phases): the benchmark's
+# baseline variant serves the formula as it was there, from the repository's git history.
+BASELINE_COMMIT = "9058e5c44876b6f4aaf92499e867790aa072cfe7"
+
+
+class NotInHistory(Exception):
+    """The formula of a commit cannot be read from git (a shallow clone, a tarball)."""
+
+
+def snapshot_tree(root, commit=None):
+    """A file_roots dir holding a *copy* of the formula (SLS + loader dirs): the working
+    tree's, so that edits made to it while the benchmark runs do not change what it
+    measures, or ``commit``'s, from git history (``NotInHistory`` saying why not).
+    Returns ``(root, {"sha256": of the copied files, "git_head", "uncommitted": paths})``,
+    for a commit ``(root, {"sha256", "git_commit"})``."""
     root.mkdir(parents=True, exist_ok=True)
+    if commit:
+        _extract(commit, root)
+        where = {"git_commit": commit}
+    else:
+        for name in FORMULA_DIRS:
+            if (REPO / name).exists():
+                shutil.copytree(
+                    REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+                )
+        where = git_state(FORMULA_DIRS)
     digest = hashlib.sha256()
-    for name in ("datera",) + LOADER_DIRS:
-        if (REPO / name).exists():
-            shutil.copytree(
-                REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-            )
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    return root, {"sha256": digest.hexdigest(), **git_state(("datera",) + LOADER_DIRS)}
+    return root, {"sha256": digest.hexdigest(), **where}
+
+
+def _extract(commit, root):
+    """The formula's dirs as they were at ``commit`` (those that existed), into ``root``."""
+    names = git("ls-tree", "--name-only", commit, "--", *FORMULA_DIRS)
+    if not names:
+        raise NotInHistory(
+            f"commit {commit[:12]} is not in this clone's history: a shallow clone?"
+            if git("rev-parse", "--git-dir")
+            else "no git history here: not a git clone"
+        )
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", commit, "--", *names.split()],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(root, filter="data")
+
+
+def foreign_modules(tree, extmods):
+    """The formula's modules a minion synced into ``extmods`` that its master's state tree
+    ``tree`` does not serve as they are ([] when the minion runs its own master's formula:
+    no variant's modules leak into another's minions)."""
+    foreign = []
+    for kind in ("modules", "states", "utils"):
+        for synced in sorted((extmods / kind).glob("datera*.py")):
+            served = tree / f"_{kind}" / synced.name
+            if not served.is_file() or served.read_bytes() != synced.read_bytes():
+                foreign.append(f"{kind}/{synced.name}")
+    return foreign
 
 
 def git(*args):

@@ -137,6 +137,7 @@ def targets(deploy, conf, quick, live=None):
             vsizes = data["sizes"].values()
             changes = max(s["rerun_changes"] for s in vsizes)
             add(1, f"{variant}: re-run 0 changes", changes, 0, changes == 0, "side by side")
+        _baseline_target(add, deploy)
     if live and "results" in live:
         for token, seconds in sorted(
             live["targets"].items(), key=lambda i: (i[0] != "default", i[0])
@@ -166,6 +167,32 @@ def targets(deploy, conf, quick, live=None):
         same = conf["formula_apply"]["unmanaged_identical"]
         add(3, "byte-identical outside the managed keys", same, True, same is True)
     return out
+
+
+def _baseline_target(add, deploy):
+    """Issue 18: the first deploy at N=3 against the six-step deploy.sls it replaced (the
+    ``baseline`` variant: the same run, interleaved), or why the baseline was not measured."""
+    now = deploy["sizes"].get("3")
+    baseline = (deploy.get("variants") or {}).get("baseline", {})
+    then = baseline.get("sizes", {}).get("3")
+    first = _ratio(now and now["deploy_seconds"], then and then["deploy_seconds"])
+    why = (deploy.get("not_measured") or {}).get("baseline")
+    if first is not None:
+        note = (
+            f"re-run {_fmt(_ratio(now['rerun_seconds'], then['rerun_seconds']), 2)}, deploy "
+            f"CPU {_fmt(_ratio(now['deploy_cpu_seconds'], then['deploy_cpu_seconds']), 2)}; "
+            f"baseline: commit {baseline['formula']['git_commit'][:7]}, side by side"
+        )
+    else:
+        note = f"baseline: not measured ({why or 'not in this run, or no N=3'})"
+    add(
+        1,
+        "first deploy N=3: default / baseline <= 0.7",
+        first,
+        0.7,
+        first is not None and first <= 0.7,
+        note,
+    )
 
 
 def _phase_targets(add, sizes):
@@ -257,9 +284,12 @@ def _variant_tables(deploy):
                     _fmt(s["formula_over_floor"], 2),
                     s["rerun_changes"],
                     _fmt(s["rerun_logins_per_controller"], 2),
+                    f"{_jobs(b.get('deploy_jobs'))} / {_jobs(s.get('deploy_jobs'))}",
                 ]
             )
         settings = ", ".join(f"{k}: {v}" for k, v in sorted(data.get("master", {}).items()))
+        commit = (data.get("formula") or {}).get("git_commit")
+        settings = settings or (f"the formula of commit {commit[:7]}" if commit else "")
         out.append(
             (
                 f"Part 1, side by side: the master as shipped / {variant} ({settings}), seconds",
@@ -276,13 +306,15 @@ def _variant_tables(deploy):
                     "deploy/floor (variant)",
                     "re-run changes (variant)",
                     "logins/controller (variant)",
+                    "jobs (state/minion)",
                 ],
                 rows,
                 [
                     "each cell: as shipped / variant, medians of the same repetitions, the "
                     "variants interleaved; ratio: variant / as shipped; each variant has its "
                     "own master and minions, and its CPU counts only those; the variant's "
-                    "floor runs the same phases on the same master"
+                    "floor runs the same phases on the same master (none for a variant serving "
+                    "an older formula); jobs: salt.state jobs (phases) / minion jobs"
                 ],
             )
         )
@@ -584,13 +616,14 @@ def tables(deploy, conf, api, live=None):
     return out
 
 
-def not_measured(live):
+def not_measured(live, deploy=None):
     """The parts this run did not measure, each with why (not an error)."""
+    out = [f"{v}: {why}" for v, why in sorted((deploy or {}).get("not_measured", {}).items())]
     if live is None:
-        return ["live failover and rotation: not run (tests/bench/run.sh runs it as root)"]
-    if "skipped" in live:
-        return [f"live failover and rotation: not run: {live['skipped']}"]
-    return []
+        out.append("live failover and rotation: not run (tests/bench/run.sh runs it as root)")
+    elif "skipped" in live:
+        out.append(f"live failover and rotation: not run: {live['skipped']}")
+    return out
 
 
 def _formula(formula):
@@ -707,7 +740,7 @@ def main(argv=None):
     live = _load(args.parts, "live")
     info = machine(args.load_at_start)
     info["formula"] = (deploy or {}).get("formula")
-    info["not_measured"] = not_measured(live)
+    info["not_measured"] = not_measured(live, deploy)
     goals = targets(deploy, conf, args.quick, live)
     tables_ = tables(deploy, conf, api, live)
     missing = [n for n, d in (("deploy", deploy), ("conf_edit", conf), ("api", api)) if not d]

@@ -4,7 +4,9 @@
 #   part 2  the idempotent re-run: changes, Datera requests, CIB writes, restarts, time
 #   part 3  cinder.conf edit: the formula's editor vs Salt's ini.set_option / options_present
 #   part 4  the Datera API client: requests and TCP connections with and without reuse
-#   parts 1 and 2 run side by side with a master that has pillar_cache: True
+#   parts 1 and 2 run side by side with a master that has pillar_cache: True, and with
+#           one serving the six-step deploy.sls of tests/bench/harness.py's BASELINE_COMMIT
+#           (from git history; without it the report says the baseline was not measured)
 #   live    failover and rotation on the live bed (tests/bench/bench_live.py, default token
 #           and token 1000), as root with the live tier's tools; otherwise the report says
 #           it was not measured and why (not an error)
@@ -21,7 +23,7 @@ QUICK=0
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $arg (use --quick)" >&2; exit 2 ;;
   esac
 done

@@ -104,3 +104,30 @@ def test_bench_live_without_the_live_tier_writes_why_and_succeeds(tmp_path, monk
     assert report.not_measured(data) == [
         "live failover and rotation: not run: the live bed needs root"
     ]
+
+
+def test_the_first_deploy_at_n3_is_compared_with_the_six_step_baseline():
+    baseline = {
+        "sizes": {"3": size(3, deploy_seconds=16.0, rerun_seconds=12.0, deploy_cpu_seconds=20.0)},
+        "master": {},
+        "formula": {"git_commit": "9058e5c44876b6f4aaf92499e867790aa072cfe7", "sha256": "0"},
+    }
+    deploy = {"sizes": {"1": size(1), "3": size(3)}, "variants": {"baseline": baseline}}
+    row = goals(deploy)["first deploy N=3: default / baseline <= 0.7"]
+    assert (row["value"], row["status"]) == (0.62, "pass")
+    assert "re-run 0.75, deploy CPU 0.60" in row["note"] and "9058e5c" in row["note"]
+    baseline["sizes"]["3"]["deploy_seconds"] = 14.0
+    assert goals(deploy)["first deploy N=3: default / baseline <= 0.7"]["status"] == "MISS"
+    [(title, header, rows, _)] = report._variant_tables(deploy)
+    assert "baseline (the formula of commit 9058e5c)" in title
+    assert dict(zip(header, rows[0], strict=True))["jobs (state/minion)"] == "3/6 / 3/6"
+
+
+def test_a_baseline_git_cannot_give_is_reported_as_not_measured():
+    why = "commit 9058e5c44876 is not in this clone's history: a shallow clone?"
+    deploy = {"sizes": {"3": size(3)}, "not_measured": {"baseline": why}}
+    row = goals(deploy)["first deploy N=3: default / baseline <= 0.7"]
+    assert (row["value"], row["status"]) == (None, "n/a")
+    assert row["note"] == f"baseline: not measured ({why})"
+    assert report.not_measured({"results": {}}, deploy) == [f"baseline: {why}"]
+    assert report._variant_tables(deploy) == []
