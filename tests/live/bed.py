@@ -184,6 +184,24 @@ def _ppid(pid):
         return 0
 
 
+def _tree(pids):
+    """``pids`` and every process descended from them."""
+    found = set(pids)
+    while True:
+        more = {int(e) for e in os.listdir("/proc") if e.isdigit() and _ppid(e) in found} - found
+        if not more:
+            return found
+        found |= more
+
+
+def _signal(pids, sig):
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
 def _become_subreaper():
     """Orphans of the nodes' processes are re-parented here (not to PID 1, which may never
     reap them), so the bed can collect them."""
@@ -301,6 +319,27 @@ class Node:
             [str(SALT_VENV / "bin" / "salt-minion"), "-c", str(self.dir / "salt" / "conf")],
             "salt-minion.out",
         )
+
+    def kill_minion(self):
+        """Kill -9 this node's salt-minion with every process under it (its jobs and what
+        they run) at once, the rest of the node living on: the tree is frozen (SIGSTOP, until
+        no new process appears) before the kill, so nothing forks or is re-parented away
+        meanwhile; every process of it is reaped. ``start_minion`` starts it again."""
+        minion = self.procs.pop("salt-minion")
+        tree = {minion.pid}
+        while True:
+            _signal(tree, signal.SIGSTOP)
+            more = _tree(tree)
+            if more == tree:
+                break
+            tree = more
+        self.bed.killed.update(tree)
+        _signal(tree, signal.SIGKILL)
+        minion.wait(timeout=10)
+        left = self.bed.reap() & tree
+        if left:
+            raise RuntimeError(f"{self.name}: salt-minion processes survive SIGKILL: {left}")
+        return sorted(tree)
 
     def run(self, *args, check=False, timeout=120):
         """Run a command inside this node (its mount and UTS namespaces)."""

@@ -8,18 +8,35 @@ cinder-volume Pacemaker runs, after the takeover and after a failover. Runs last
 """
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.live.conftest import PRIMARY
 from tests.live.legacy import LEGACY, PASSWORD, TYPE
 from tests.live.test_live_ha import ROTATED, log_offsets, steps, the_instance
-from tests.live.test_openstack_e2e import app_instance, sim_volume, wait_gone, wait_status
+from tests.live.test_openstack_e2e import (
+    app_instance,
+    sim_volume,
+    wait_for,
+    wait_gone,
+    wait_status,
+)
 from tests.support import secrets
 
 pytestmark = [pytest.mark.live, pytest.mark.e2e]
 
 NEW_POOL = "cinder@datera#DEFAULT"  # the plugin's volume_backend_name, kept (see below)
+MOVED = (NEW_POOL, "cinder@datera")  # a volume's host, and its service record's
+# cinder-manage on the primary for the interrupted takeover (see stopping_manage)
+STOPPING_MANAGE = """\
+#!/bin/sh
+if [ "$1 $2" = "volume update_host" ]; then
+    if [ -e {marker}.first ]; then touch {marker}; exec sleep 600; fi
+    touch {marker}.first
+fi
+exec {real} "$@"
+"""
 
 
 def write_pillar(live, openstack, cloud, backend_name=None, primary_manage=None):
@@ -104,23 +121,71 @@ def test_dry_run_names_every_volume_and_changes_nothing(live, openstack, cloud):
         assert node.run("test", "-e", "/etc/cinder/cinder.conf.datera-legacy").returncode == 1
 
 
-def test_a_takeover_stopped_after_the_old_services_stop_converges_on_rerun(
+def stopping_manage(live):
+    """A cinder-manage for the primary that runs the real one, except that its second
+    ``volume update_host`` (the first old host moved, its volumes' services updated) leaves
+    a marker and blocks: ``(command, marker)``."""
+    base = live.root / "takeover-killed"
+    base.mkdir(exist_ok=True)
+    marker = base / "blocked"
+    script = base / "cinder-manage"
+    script.write_text(STOPPING_MANAGE.format(marker=marker, real=live.manage))
+    script.chmod(0o755)
+    return str(script), marker
+
+
+def homes(openstack, ids):
+    """``{volume id: (host, host of the service record it points at)}`` from Cinder's
+    database: what ``update_host`` and then ``update_service`` set."""
+    quoted = ", ".join(f"'{vid}'" for vid in ids)
+    out = openstack.sql(
+        "SELECT v.id, v.host, s.host FROM volumes v LEFT JOIN services s "
+        f"ON s.uuid = v.service_uuid WHERE v.id IN ({quoted})",
+        db="cinder",
+    )
+    rows = (line.split("\t") for line in out.splitlines() if line.strip())
+    return {vid: (host, service) for vid, host, service in rows}
+
+
+def test_a_takeover_whose_primary_is_killed_half_way_converges_on_rerun(
     live, openstack, cloud, no_two_instances
 ):
-    # the primary cannot run cinder-manage: the legacy phase completes, the move fails
-    write_pillar(live, openstack, cloud, backend_name="DEFAULT", primary_manage="/bin/false")
-    ret, _ = run(live)
+    manage, blocked = stopping_manage(live)
+    write_pillar(live, openstack, cloud, backend_name="DEFAULT", primary_manage=manage)
+    with ThreadPoolExecutor(1) as background:
+        job = background.submit(run, live)
+        wait_for("the primary half way through the move", blocked.exists, 300, interval=0.2)
+        killed = time.monotonic()
+        live.nodes[PRIMARY].kill_minion()
+        live.nodes[PRIMARY].start_minion()  # as the bed starts it; the killed job is gone
+        ret, _ = job.result()  # the master gives up on the job (its timeout, then find_job)
+    live.timings["takeover: primary killed to the orchestration failing"] = round(
+        time.monotonic() - killed, 1
+    )
     assert ret.returncode != 0
-    for node in cloud.nodes.values():
-        assert node.main_pid() is None  # stopped: Datera was their only backend
+    assert steps(ret)["datera-deploy-legacy"]["result"] is True
+    assert steps(ret)["datera-deploy-primary"]["result"] is False
+    for node in cloud.nodes.values():  # the old services stay stopped
+        assert node.main_pid() is None
         assert node.service("status").returncode == 3
-    assert set(hosts_of(openstack, every_volume(cloud)).values()) == set(cloud.pools.values())
+        assert "DateraDriver" not in node.conf()
+    the_instance(live)  # the resource runs, once
+    out = live.nodes[PRIMARY].run("crm_resource", "--resource", "p_cinder-volume", "--query-xml")
+    assert out.returncode == 0 and 'type="cinder-volume"' in out.stdout, out.stdout + out.stderr
+    first = min(cloud.pools, key=cloud.pools.get)  # the plan moves the old hosts in order
+    found = homes(openstack, every_volume(cloud))
+    for name in LEGACY:  # a volume is fully moved (host, then service) or not at all
+        for vid in cloud.volumes[name]:
+            old = (cloud.pools[name], cloud.hosts[name])
+            assert found[vid] == (MOVED if name == first else old), (name, vid, found[vid])
 
+    live.wait_minions()
     write_pillar(live, openstack, cloud, backend_name="DEFAULT")
     ret, took = run(live)
     live.timings["takeover: re-run completing it"] = round(took, 1)
     assert ret.returncode == 0, ret.stdout[-4000:]
-    assert set(hosts_of(openstack, every_volume(cloud)).values()) == {NEW_POOL}
+    found = homes(openstack, every_volume(cloud))
+    assert set(found.values()) == {MOVED}, found
     records = openstack.openstack("volume", "service", "list", "--service", "cinder-volume")
     hosts = {r["Host"] for r in records}
     assert "cinder@datera" in hosts and not hosts & set(cloud.hosts.values()), hosts
