@@ -376,20 +376,44 @@ class Node:
         return log.read_text(errors="replace") if log.exists() else ""
 
 
-class Sampler:
+class Periodic:
+    """Calls ``tick()`` every ``interval`` seconds in a daemon thread named ``name``, from
+    ``start()`` until ``stop()``."""
+
+    def __init__(self, name, interval):
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+
+    def tick(self):
+        raise NotImplementedError
+
+    def _loop(self):
+        while not self._stop.is_set():
+            self.tick()
+            self._stop.wait(self.interval)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+class Sampler(Periodic):
     """Counts cinder-volume main processes (not their forked workers, nor a legacy node's
     plain service: tests/live/legacy.py) of the bed on every Pacemaker node every
     ``interval`` seconds, in a thread, for as long as it runs."""
 
     def __init__(self, bed, interval=0.2):
-        self.bed, self.interval = bed, interval
+        super().__init__("cinder-volume-sampler", interval)
+        self.bed = bed
         self.samples = 0
         self.max_seen = 0
         self.over = []  # (time, {node: [pids]}) of every sample with more than one
         self.seen = []  # [(time, node, pid)] each main process, when first seen
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="cinder-volume-sampler",
-                                        daemon=True)  # fmt: skip
 
     def mains(self):
         """``{node: [pid, ...]}`` of the bed's cinder-volume main processes."""
@@ -413,26 +437,16 @@ class Sampler:
     def count(self):
         return sum(len(p) for p in self.mains().values())
 
-    def _loop(self):
-        while not self._stop.is_set():
-            mains = self.mains()
-            total = sum(len(p) for p in mains.values())
-            self.samples += 1
-            known = {pid for _, _, pid in self.seen}
-            now = time.monotonic()
-            self.seen += [(now, n, p) for n, pids in mains.items() for p in pids if p not in known]
-            self.max_seen = max(self.max_seen, total)
-            if total > 1:
-                self.over.append((time.time(), mains))
-            self._stop.wait(self.interval)
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(timeout=10)
+    def tick(self):
+        mains = self.mains()
+        total = sum(len(p) for p in mains.values())
+        self.samples += 1
+        known = {pid for _, _, pid in self.seen}
+        now = time.monotonic()
+        self.seen += [(now, n, p) for n, pids in mains.items() for p in pids if p not in known]
+        self.max_seen = max(self.max_seen, total)
+        if total > 1:
+            self.over.append((time.time(), mains))
 
 
 class LiveBed:

@@ -14,7 +14,7 @@ import pytest
 
 from tests.live.conftest import PRIMARY
 from tests.live.legacy import LEGACY, PASSWORD, TYPE
-from tests.live.test_live_ha import ROTATED, log_offsets, steps, the_instance
+from tests.live.test_live_ha import ROTATED, node_crashed, steps, the_instance
 from tests.live.test_openstack_e2e import (
     app_instance,
     sim_volume,
@@ -214,23 +214,13 @@ def test_every_old_volume_is_managed_after_a_failover(live, openstack, cloud, no
         openstack.openstack("volume", "set", "--size", str(size[vid] + 1), vid, parse=False)
         wait_status(openstack, vid, "available", size=size[vid] + 1)
         assert sim_volume(live, vid)["size"] == size[vid] + 1
-    node, _ = the_instance(live)
-    offsets = log_offsets(live)
-    started = time.monotonic()
-    live.nodes[node].crash()
-    live.wait_offline(node)
-    survivor = live.wait_running(not_on=(node,))
-    live.wait_driver_ready(survivor, offsets[survivor])
-    for vid in every_volume(cloud):
-        openstack.openstack("volume", "set", "--size", str(size[vid] + 2), vid, parse=False)
-        wait_status(openstack, vid, "available", size=size[vid] + 2)
-        openstack.openstack("volume", "delete", vid, parse=False)
-        wait_gone(openstack, "volume", vid)
-        assert app_instance(live, vid) is None
-    live.timings["takeover: crash to every old volume extended and deleted"] = round(
-        time.monotonic() - started, 1
-    )
-    live.nodes[node].start()
-    live.wait_formed()
-    live.wait_minions()
-    assert live.wait_running() == survivor
+    with node_crashed(live) as crash:  # the crashed node rejoins after (the resource stays)
+        for vid in every_volume(cloud):
+            openstack.openstack("volume", "set", "--size", str(size[vid] + 2), vid, parse=False)
+            wait_status(openstack, vid, "available", size=size[vid] + 2)
+            openstack.openstack("volume", "delete", vid, parse=False)
+            wait_gone(openstack, "volume", vid)
+            assert app_instance(live, vid) is None
+        live.timings["takeover: crash to every old volume extended and deleted"] = round(
+            time.monotonic() - crash.started, 1
+        )
