@@ -7,6 +7,7 @@ the primary, must leave every one of those volumes manageable through the API by
 cinder-volume Pacemaker runs, after the takeover and after a failover. Runs last on the bed.
 """
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -22,10 +23,13 @@ from tests.live.test_openstack_e2e import (
     wait_gone,
     wait_status,
 )
-from tests.support import secrets
+from tests.support import net, secrets
+from tests.support.capture_samples import MASTER_ID, NOISE, SAMPLES, excerpt
 
 pytestmark = [pytest.mark.live, pytest.mark.e2e]
 
+# with DATERA_TAKEOVER_SAMPLE=1 the dry-run test writes the deployment guide's sample
+SAMPLE = SAMPLES / "takeover-dry-run.txt"
 NEW_POOL = "cinder@datera#DEFAULT"  # the plugin's volume_backend_name, kept (see below)
 MOVED = (NEW_POOL, "cinder@datera")  # a volume's host, and its service record's
 # cinder-manage on the primary for the interrupted takeover (see stopping_manage)
@@ -119,6 +123,26 @@ def test_dry_run_names_every_volume_and_changes_nothing(live, openstack, cloud):
     assert snapshot(cloud, openstack) == before
     for node in cloud.nodes.values():
         assert node.run("test", "-e", "/etc/cinder/cinder.conf.datera-legacy").returncode == 1
+    if os.environ.get("DATERA_TAKEOVER_SAMPLE"):
+        write_sample(live)
+        assert snapshot(cloud, openstack) == before
+
+
+def write_sample(live):
+    """The dry run as an operator sees it (Salt's highstate output), the legacy and primary
+    phases, the bed's paths and addresses as a cloud has them; stops on any secret."""
+    ret = live.salt_run.run("state.orchestrate", "datera.deploy", "test=True", "--out=highstate")
+    assert ret.returncode == 0, ret.stdout[-4000:]
+    lines = [line.rstrip() for line in ret.stdout.splitlines() if not NOISE.search(line)]
+    text = "$ salt-run state.orchestrate datera.deploy test=True\n" + "\n".join(lines)
+    text = excerpt(text, {"datera-deploy-legacy", "datera-deploy-primary"})
+    shown = ((f"{live.root}/bin/", "/usr/bin/"), (f"{net.PREFIX}.", "192.168.0."),
+             (live.master_config["id"], MASTER_ID))  # fmt: skip
+    for old, new in shown:
+        text = text.replace(old, new)
+    assert not any(secret in text for secret in secrets.all_known()), "a secret in the sample"
+    assert str(live.root) not in text, "a path of the bed in the sample"
+    SAMPLE.write_text(text)
 
 
 def stopping_manage(live):
