@@ -125,12 +125,20 @@ def plan(backend=None):
     }
 
 
-def move(backend=None):
+def move(backend=None, found=None):
     """
     Move the volumes :func:`plan` finds to the shared host, one old host at a time, and
     only the hosts no running cinder-volume serves; the volume types must match (else
     nothing moves). Returns ``{"new_host", "moved": {old host: [volume ids]}, "served":
     [hosts left]}``.
+
+    backend
+        The backend (cinder.conf section); may be omitted when pillar has only one.
+
+    found
+        The plan to carry out, as :func:`plan` returned it just before (the state passes
+        the one it shows, so Cinder's volumes and the cluster are listed once); made here
+        when omitted.
 
     CLI Example:
 
@@ -138,7 +146,7 @@ def move(backend=None):
 
         salt 'ctl01*' datera_takeover.move
     """
-    found = plan(backend)
+    found = found or plan(backend)
     if found["problems"]:
         raise CommandExecutionError("; ".join(found["problems"]))
     moved = {}

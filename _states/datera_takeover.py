@@ -191,7 +191,7 @@ def volumes_moved(name):
                 + waits
             )
             return ret
-        done = __salt__["datera_takeover.move"](backend=name)
+        done = __salt__["datera_takeover.move"](backend=name, found=found)
     except ERRORS as err:
         ret.update(result=False, comment=str(err))
         return ret

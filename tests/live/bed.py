@@ -184,6 +184,24 @@ def _ppid(pid):
         return 0
 
 
+def _tree(pids):
+    """``pids`` and every process descended from them."""
+    found = set(pids)
+    while True:
+        more = {int(e) for e in os.listdir("/proc") if e.isdigit() and _ppid(e) in found} - found
+        if not more:
+            return found
+        found |= more
+
+
+def _signal(pids, sig):
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
 def _become_subreaper():
     """Orphans of the nodes' processes are re-parented here (not to PID 1, which may never
     reap them), so the bed can collect them."""
@@ -302,6 +320,27 @@ class Node:
             "salt-minion.out",
         )
 
+    def kill_minion(self):
+        """Kill -9 this node's salt-minion with every process under it (its jobs and what
+        they run) at once, the rest of the node living on: the tree is frozen (SIGSTOP, until
+        no new process appears) before the kill, so nothing forks or is re-parented away
+        meanwhile; every process of it is reaped. ``start_minion`` starts it again."""
+        minion = self.procs.pop("salt-minion")
+        tree = {minion.pid}
+        while True:
+            _signal(tree, signal.SIGSTOP)
+            more = _tree(tree)
+            if more == tree:
+                break
+            tree = more
+        self.bed.killed.update(tree)
+        _signal(tree, signal.SIGKILL)
+        minion.wait(timeout=10)
+        left = self.bed.reap() & tree
+        if left:
+            raise RuntimeError(f"{self.name}: salt-minion processes survive SIGKILL: {left}")
+        return sorted(tree)
+
     def run(self, *args, check=False, timeout=120):
         """Run a command inside this node (its mount and UTS namespaces)."""
         return subprocess.run(
@@ -337,20 +376,44 @@ class Node:
         return log.read_text(errors="replace") if log.exists() else ""
 
 
-class Sampler:
+class Periodic:
+    """Calls ``tick()`` every ``interval`` seconds in a daemon thread named ``name``, from
+    ``start()`` until ``stop()``."""
+
+    def __init__(self, name, interval):
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+
+    def tick(self):
+        raise NotImplementedError
+
+    def _loop(self):
+        while not self._stop.is_set():
+            self.tick()
+            self._stop.wait(self.interval)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+class Sampler(Periodic):
     """Counts cinder-volume main processes (not their forked workers, nor a legacy node's
     plain service: tests/live/legacy.py) of the bed on every Pacemaker node every
     ``interval`` seconds, in a thread, for as long as it runs."""
 
     def __init__(self, bed, interval=0.2):
-        self.bed, self.interval = bed, interval
+        super().__init__("cinder-volume-sampler", interval)
+        self.bed = bed
         self.samples = 0
         self.max_seen = 0
         self.over = []  # (time, {node: [pids]}) of every sample with more than one
         self.seen = []  # [(time, node, pid)] each main process, when first seen
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="cinder-volume-sampler",
-                                        daemon=True)  # fmt: skip
 
     def mains(self):
         """``{node: [pid, ...]}`` of the bed's cinder-volume main processes."""
@@ -374,26 +437,16 @@ class Sampler:
     def count(self):
         return sum(len(p) for p in self.mains().values())
 
-    def _loop(self):
-        while not self._stop.is_set():
-            mains = self.mains()
-            total = sum(len(p) for p in mains.values())
-            self.samples += 1
-            known = {pid for _, _, pid in self.seen}
-            now = time.monotonic()
-            self.seen += [(now, n, p) for n, pids in mains.items() for p in pids if p not in known]
-            self.max_seen = max(self.max_seen, total)
-            if total > 1:
-                self.over.append((time.time(), mains))
-            self._stop.wait(self.interval)
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(timeout=10)
+    def tick(self):
+        mains = self.mains()
+        total = sum(len(p) for p in mains.values())
+        self.samples += 1
+        known = {pid for _, _, pid in self.seen}
+        now = time.monotonic()
+        self.seen += [(now, n, p) for n, pids in mains.items() for p in pids if p not in known]
+        self.max_seen = max(self.max_seen, total)
+        if total > 1:
+            self.over.append((time.time(), mains))
 
 
 class LiveBed:

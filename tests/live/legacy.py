@@ -34,11 +34,10 @@ API on each, as a cloud user would have.
 
 import os
 import shutil
-import threading
 import time
 from pathlib import Path
 
-from tests.live.bed import CINDER_CONF, Node, _cmdline
+from tests.live.bed import CINDER_CONF, Node, Periodic, _cmdline
 from tests.support import secrets
 
 LEGACY = ("node-4", "node-5")
@@ -169,7 +168,7 @@ def _stat(pid):
     return state, int(ppid), int(session)
 
 
-class Reaper:
+class Reaper(Periodic):
     """A daemon that start-stop-daemon put in the background is an orphan, re-parented to
     this process (the bed's subreaper: tests/live/bed.py) where PID 1 would reap it; until
     reaped, its zombie keeps the init script's ``kill -0`` true. Every ``interval`` seconds
@@ -178,14 +177,12 @@ class Reaper:
     ``subprocess`` of a test keeps its exit status for it)."""
 
     def __init__(self, nodes, interval=0.2):
-        self.nodes, self.interval = nodes, interval
+        super().__init__("legacy-reaper", interval)
+        self.nodes = nodes
         self.seen = set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="legacy-reaper", daemon=True)
 
-    def _loop(self):
-        while not self._stop.wait(self.interval):
-            self.reap()
+    def tick(self):
+        self.reap()
 
     def reap(self):
         me, session = os.getpid(), os.getsid(0)
@@ -202,13 +199,8 @@ class Reaper:
                 except ChildProcessError:
                     pass
 
-    def start(self):
-        self._thread.start()
-        return self
-
     def stop(self):
-        self._stop.set()
-        self._thread.join(timeout=10)
+        super().stop()
         self.reap()
 
 

@@ -11,6 +11,8 @@ import os
 import signal
 import time
 import xml.etree.ElementTree as ET
+from contextlib import contextmanager
+from types import SimpleNamespace
 
 import pytest
 
@@ -67,6 +69,28 @@ def wait_one_instance(live, timeout=30, not_pid=None):
 
 def log_offsets(live):
     return {name: len(live.nodes[name].cinder_log()) for name in NODES}
+
+
+@contextmanager
+def node_crashed(live):
+    """The node running cinder-volume crashes (``kill -9`` of its whole namespace). Yields
+    ``crash`` (``node``, ``survivor``, ``started``: when the kill began, ``offline``: seconds
+    until the others saw the node OFFLINE) once the driver is ready on ``survivor``; on
+    leaving, the node starts again and rejoins, its minion answers, and the resource has
+    stayed on ``survivor`` (stickiness)."""
+    crash = SimpleNamespace(node=the_instance(live)[0])
+    offsets = log_offsets(live)
+    crash.started = time.monotonic()
+    live.nodes[crash.node].crash()
+    live.wait_offline(crash.node)
+    crash.offline = time.monotonic() - crash.started
+    crash.survivor = live.wait_running(not_on=(crash.node,))
+    live.wait_driver_ready(crash.survivor, offsets[crash.survivor])
+    yield crash
+    live.nodes[crash.node].start()
+    live.wait_formed()
+    live.wait_minions()
+    assert live.wait_running() == crash.survivor
 
 
 def report_count_rises(live, timeout=30):
@@ -145,29 +169,20 @@ def test_kill_9_of_cinder_volume_is_restarted_by_the_monitor(live, no_two_instan
 
 
 def test_node_crash_fails_over_with_the_same_service_row(live, no_two_instances):
-    node, _ = the_instance(live)
-    offsets = log_offsets(live)
-    started = time.monotonic()
-    live.nodes[node].crash()
-    live.wait_offline(node)
-    live.timings["node crash to OFFLINE"] = round(time.monotonic() - started, 1)
-    survivor = live.wait_running(not_on=(node,))
-    live.wait_driver_ready(survivor, offsets[survivor])
-    took = time.monotonic() - started
-    live.timings["node crash to driver ready elsewhere"] = round(took, 1)
-    assert the_instance(live)[0] == survivor
-    report_count_rises(live)  # the same cinder@datera row, still the only one
-    # the operators' view while the node is down: its minion is silent, its node OFFLINE
-    view = live.salt_run.run("datera.status", "timeout=5", "full=True")
-    assert view.returncode != 0
-    rows = {row[0]: row for row in view.data["rows"]}
-    assert [rows[node][i] for i in (2, 3, 5)] == ["OFFLINE", "-", "no answer"]
-    assert [rows[survivor][i] for i in (2, 3, 5)] == ["online", "Started", "in sync"]
-    # the crashed node comes back and rejoins; the resource stays where it is (stickiness)
-    live.nodes[node].start()
-    live.wait_formed()
-    live.wait_minions()
-    assert live.wait_running() == survivor
+    with node_crashed(live) as crash:
+        node, survivor = crash.node, crash.survivor
+        live.timings["node crash to OFFLINE"] = round(crash.offline, 1)
+        took = time.monotonic() - crash.started
+        live.timings["node crash to driver ready elsewhere"] = round(took, 1)
+        assert the_instance(live)[0] == survivor
+        report_count_rises(live)  # the same cinder@datera row, still the only one
+        # the operators' view while the node is down: its minion is silent, its node OFFLINE
+        view = live.salt_run.run("datera.status", "timeout=5", "full=True")
+        assert view.returncode != 0
+        rows = {row[0]: row for row in view.data["rows"]}
+        assert [rows[node][i] for i in (2, 3, 5)] == ["OFFLINE", "-", "no answer"]
+        assert [rows[survivor][i] for i in (2, 3, 5)] == ["online", "Started", "in sync"]
+    # the crashed node came back and rejoined; the resource stayed where it is (stickiness)
     assert the_instance(live)[0] == survivor
 
 

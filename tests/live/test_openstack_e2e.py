@@ -15,6 +15,7 @@ from tests.live.bed import DRIVER_READY
 from tests.live.test_live_ha import (
     ROTATED,
     log_offsets,
+    node_crashed,
     orchestrate,
     restarted_on,
     steps,
@@ -233,31 +234,20 @@ def test_a_users_volume_lands_on_datera_with_the_types_specs(live, openstack, no
 def test_the_shared_host_serves_a_volume_after_a_node_crash(live, openstack, no_two_instances):
     openstack.openstack("volume", "create", "--type", "datera-gold", "--size", "1", "e2e-ha")
     vol = wait_status(openstack, "e2e-ha", "available")
-    node, _ = the_instance(live)
-    offsets = log_offsets(live)
-    started = time.monotonic()
-    live.nodes[node].crash()
-    live.wait_offline(node)
-    survivor = live.wait_running(not_on=(node,))
-    live.wait_driver_ready(survivor, offsets[survivor])
-    live.timings["e2e: node crash to driver ready elsewhere"] = round(time.monotonic() - started, 1)
-
-    openstack.openstack("volume", "set", "--size", "2", "e2e-ha", parse=False)
-    wait_status(openstack, "e2e-ha", "available", size=2)
-    assert sim_volume(live, vol["id"])["size"] == 2
-    assert "Extend volume completed successfully" in live.nodes[survivor].cinder_log()
-    openstack.openstack("volume", "delete", "e2e-ha", parse=False)
-    wait_gone(openstack, "volume", "e2e-ha")
-    assert app_instance(live, vol["id"]) is None
-    live.timings["e2e: node crash to volume extended and deleted"] = round(
-        time.monotonic() - started, 1
-    )
-    assert list(openstack.service_rows()) == [SHARED_HOST]  # served by one row throughout
-    # the crashed node rejoins (the resource stays where it is)
-    live.nodes[node].start()
-    live.wait_formed()
-    live.wait_minions()
-    assert live.wait_running() == survivor
+    with node_crashed(live) as crash:  # the crashed node rejoins after (the resource stays)
+        took = time.monotonic() - crash.started
+        live.timings["e2e: node crash to driver ready elsewhere"] = round(took, 1)
+        openstack.openstack("volume", "set", "--size", "2", "e2e-ha", parse=False)
+        wait_status(openstack, "e2e-ha", "available", size=2)
+        assert sim_volume(live, vol["id"])["size"] == 2
+        assert "Extend volume completed successfully" in live.nodes[crash.survivor].cinder_log()
+        openstack.openstack("volume", "delete", "e2e-ha", parse=False)
+        wait_gone(openstack, "volume", "e2e-ha")
+        assert app_instance(live, vol["id"]) is None
+        live.timings["e2e: node crash to volume extended and deleted"] = round(
+            time.monotonic() - crash.started, 1
+        )
+        assert list(openstack.service_rows()) == [SHARED_HOST]  # served by one row throughout
 
 
 def test_without_the_shared_host_the_volume_is_stranded(live, openstack, no_two_instances):

@@ -7,19 +7,40 @@ the primary, must leave every one of those volumes manageable through the API by
 cinder-volume Pacemaker runs, after the takeover and after a failover. Runs last on the bed.
 """
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.live.conftest import PRIMARY
 from tests.live.legacy import LEGACY, PASSWORD, TYPE
-from tests.live.test_live_ha import ROTATED, log_offsets, steps, the_instance
-from tests.live.test_openstack_e2e import app_instance, sim_volume, wait_gone, wait_status
-from tests.support import secrets
+from tests.live.test_live_ha import ROTATED, node_crashed, steps, the_instance
+from tests.live.test_openstack_e2e import (
+    app_instance,
+    sim_volume,
+    wait_for,
+    wait_gone,
+    wait_status,
+)
+from tests.support import net, secrets
+from tests.support.capture_samples import MASTER_ID, NOISE, SAMPLES, excerpt
 
 pytestmark = [pytest.mark.live, pytest.mark.e2e]
 
+# with DATERA_TAKEOVER_SAMPLE=1 the dry-run test writes the deployment guide's sample
+SAMPLE = SAMPLES / "takeover-dry-run.txt"
 NEW_POOL = "cinder@datera#DEFAULT"  # the plugin's volume_backend_name, kept (see below)
+MOVED = (NEW_POOL, "cinder@datera")  # a volume's host, and its service record's
+# cinder-manage on the primary for the interrupted takeover (see stopping_manage)
+STOPPING_MANAGE = """\
+#!/bin/sh
+if [ "$1 $2" = "volume update_host" ]; then
+    if [ -e {marker}.first ]; then touch {marker}; exec sleep 600; fi
+    touch {marker}.first
+fi
+exec {real} "$@"
+"""
 
 
 def write_pillar(live, openstack, cloud, backend_name=None, primary_manage=None):
@@ -102,25 +123,93 @@ def test_dry_run_names_every_volume_and_changes_nothing(live, openstack, cloud):
     assert snapshot(cloud, openstack) == before
     for node in cloud.nodes.values():
         assert node.run("test", "-e", "/etc/cinder/cinder.conf.datera-legacy").returncode == 1
+    if os.environ.get("DATERA_TAKEOVER_SAMPLE"):
+        write_sample(live)
+        assert snapshot(cloud, openstack) == before
 
 
-def test_a_takeover_stopped_after_the_old_services_stop_converges_on_rerun(
+def write_sample(live):
+    """The dry run as an operator sees it (Salt's highstate output), the legacy and primary
+    phases, the bed's paths and addresses as a cloud has them; stops on any secret."""
+    ret = live.salt_run.run("state.orchestrate", "datera.deploy", "test=True", "--out=highstate")
+    assert ret.returncode == 0, ret.stdout[-4000:]
+    lines = [line.rstrip() for line in ret.stdout.splitlines() if not NOISE.search(line)]
+    text = "$ salt-run state.orchestrate datera.deploy test=True\n" + "\n".join(lines)
+    text = excerpt(text, {"datera-deploy-legacy", "datera-deploy-primary"})
+    shown = ((f"{live.root}/bin/", "/usr/bin/"), (f"{net.PREFIX}.", "192.168.0."),
+             (live.master_config["id"], MASTER_ID))  # fmt: skip
+    for old, new in shown:
+        text = text.replace(old, new)
+    assert not any(secret in text for secret in secrets.all_known()), "a secret in the sample"
+    assert str(live.root) not in text, "a path of the bed in the sample"
+    SAMPLE.write_text(text)
+
+
+def stopping_manage(live):
+    """A cinder-manage for the primary that runs the real one, except that its second
+    ``volume update_host`` (the first old host moved, its volumes' services updated) leaves
+    a marker and blocks: ``(command, marker)``."""
+    base = live.root / "takeover-killed"
+    base.mkdir(exist_ok=True)
+    marker = base / "blocked"
+    script = base / "cinder-manage"
+    script.write_text(STOPPING_MANAGE.format(marker=marker, real=live.manage))
+    script.chmod(0o755)
+    return str(script), marker
+
+
+def homes(openstack, ids):
+    """``{volume id: (host, host of the service record it points at)}`` from Cinder's
+    database: what ``update_host`` and then ``update_service`` set."""
+    quoted = ", ".join(f"'{vid}'" for vid in ids)
+    out = openstack.sql(
+        "SELECT v.id, v.host, s.host FROM volumes v LEFT JOIN services s "
+        f"ON s.uuid = v.service_uuid WHERE v.id IN ({quoted})",
+        db="cinder",
+    )
+    rows = (line.split("\t") for line in out.splitlines() if line.strip())
+    return {vid: (host, service) for vid, host, service in rows}
+
+
+def test_a_takeover_whose_primary_is_killed_half_way_converges_on_rerun(
     live, openstack, cloud, no_two_instances
 ):
-    # the primary cannot run cinder-manage: the legacy phase completes, the move fails
-    write_pillar(live, openstack, cloud, backend_name="DEFAULT", primary_manage="/bin/false")
-    ret, _ = run(live)
+    manage, blocked = stopping_manage(live)
+    write_pillar(live, openstack, cloud, backend_name="DEFAULT", primary_manage=manage)
+    with ThreadPoolExecutor(1) as background:
+        job = background.submit(run, live)
+        wait_for("the primary half way through the move", blocked.exists, 300, interval=0.2)
+        killed = time.monotonic()
+        live.nodes[PRIMARY].kill_minion()
+        live.nodes[PRIMARY].start_minion()  # as the bed starts it; the killed job is gone
+        ret, _ = job.result()  # the master gives up on the job (its timeout, then find_job)
+    live.timings["takeover: primary killed to the orchestration failing"] = round(
+        time.monotonic() - killed, 1
+    )
     assert ret.returncode != 0
-    for node in cloud.nodes.values():
-        assert node.main_pid() is None  # stopped: Datera was their only backend
+    assert steps(ret)["datera-deploy-legacy"]["result"] is True
+    assert steps(ret)["datera-deploy-primary"]["result"] is False
+    for node in cloud.nodes.values():  # the old services stay stopped
+        assert node.main_pid() is None
         assert node.service("status").returncode == 3
-    assert set(hosts_of(openstack, every_volume(cloud)).values()) == set(cloud.pools.values())
+        assert "DateraDriver" not in node.conf()
+    the_instance(live)  # the resource runs, once
+    out = live.nodes[PRIMARY].run("crm_resource", "--resource", "p_cinder-volume", "--query-xml")
+    assert out.returncode == 0 and 'type="cinder-volume"' in out.stdout, out.stdout + out.stderr
+    first = min(cloud.pools, key=cloud.pools.get)  # the plan moves the old hosts in order
+    found = homes(openstack, every_volume(cloud))
+    for name in LEGACY:  # a volume is fully moved (host, then service) or not at all
+        for vid in cloud.volumes[name]:
+            old = (cloud.pools[name], cloud.hosts[name])
+            assert found[vid] == (MOVED if name == first else old), (name, vid, found[vid])
 
+    live.wait_minions()
     write_pillar(live, openstack, cloud, backend_name="DEFAULT")
     ret, took = run(live)
     live.timings["takeover: re-run completing it"] = round(took, 1)
     assert ret.returncode == 0, ret.stdout[-4000:]
-    assert set(hosts_of(openstack, every_volume(cloud)).values()) == {NEW_POOL}
+    found = homes(openstack, every_volume(cloud))
+    assert set(found.values()) == {MOVED}, found
     records = openstack.openstack("volume", "service", "list", "--service", "cinder-volume")
     hosts = {r["Host"] for r in records}
     assert "cinder@datera" in hosts and not hosts & set(cloud.hosts.values()), hosts
@@ -149,23 +238,13 @@ def test_every_old_volume_is_managed_after_a_failover(live, openstack, cloud, no
         openstack.openstack("volume", "set", "--size", str(size[vid] + 1), vid, parse=False)
         wait_status(openstack, vid, "available", size=size[vid] + 1)
         assert sim_volume(live, vid)["size"] == size[vid] + 1
-    node, _ = the_instance(live)
-    offsets = log_offsets(live)
-    started = time.monotonic()
-    live.nodes[node].crash()
-    live.wait_offline(node)
-    survivor = live.wait_running(not_on=(node,))
-    live.wait_driver_ready(survivor, offsets[survivor])
-    for vid in every_volume(cloud):
-        openstack.openstack("volume", "set", "--size", str(size[vid] + 2), vid, parse=False)
-        wait_status(openstack, vid, "available", size=size[vid] + 2)
-        openstack.openstack("volume", "delete", vid, parse=False)
-        wait_gone(openstack, "volume", vid)
-        assert app_instance(live, vid) is None
-    live.timings["takeover: crash to every old volume extended and deleted"] = round(
-        time.monotonic() - started, 1
-    )
-    live.nodes[node].start()
-    live.wait_formed()
-    live.wait_minions()
-    assert live.wait_running() == survivor
+    with node_crashed(live) as crash:  # the crashed node rejoins after (the resource stays)
+        for vid in every_volume(cloud):
+            openstack.openstack("volume", "set", "--size", str(size[vid] + 2), vid, parse=False)
+            wait_status(openstack, vid, "available", size=size[vid] + 2)
+            openstack.openstack("volume", "delete", vid, parse=False)
+            wait_gone(openstack, "volume", vid)
+            assert app_instance(live, vid) is None
+        live.timings["takeover: crash to every old volume extended and deleted"] = round(
+            time.monotonic() - crash.started, 1
+        )

@@ -7,6 +7,7 @@ from tests.support.loaders import load
 
 datera_takeover = load("modules", "datera_takeover")
 datera_pillar = load("modules", "datera_pillar")
+takeover_state = load("states", "datera_takeover")
 
 PILLAR = {
     "role": "primary-controller",
@@ -49,6 +50,7 @@ def cloud():
         "on_cluster": ["OS-a1", "OS-old-disk-b2", "OS-c3", "OS-d4"],
         "types": [{"name": "gold", "extra_specs": {"volume_backend_name": "datera"}}],
         "moved": [],
+        "listed": [],  # each listing of the cluster's app instances
         "cinder": FakeCinder(
             [
                 volume("a1", "node-4@datera#DEFAULT", "web"),
@@ -73,15 +75,25 @@ def configure_loader_modules(cloud):
                 "datera_pillar.backend": lambda name=None, reveal=False: settings["backends"][
                     name or "datera"
                 ],
-                "datera.app_instances": lambda backend=None: [
-                    {"name": name} for name in cloud["on_cluster"]
-                ],
+                "datera.app_instances": lambda backend=None: app_instances(cloud, backend),
                 "datera_volume_type.list_types": lambda: cloud["types"],
                 "datera_cinder.update_host": lambda old, new: cloud["moved"].append((old, new)),
             },
             "__context__": {},
-        }
+        },
+        takeover_state: {
+            "__salt__": {
+                "datera_takeover.plan": datera_takeover.plan,
+                "datera_takeover.move": datera_takeover.move,
+            },
+            "__opts__": {"test": False},
+        },
     }
+
+
+def app_instances(cloud, backend):
+    cloud["listed"].append(backend)
+    return [{"name": name} for name in cloud["on_cluster"]]
 
 
 @pytest.fixture(autouse=True)
@@ -143,4 +155,18 @@ def test_volumes_are_read_page_by_page(cloud, monkeypatch):
         "/volumes/detail?all_tenants=1&limit=2&marker=b2",
         "/volumes/detail?all_tenants=1&limit=2&marker=c3",
         "/volumes/detail?all_tenants=1&limit=2&marker=f6",
+    ]
+
+
+def test_the_state_lists_the_volumes_and_the_cluster_once_when_it_moves(cloud):
+    ret = takeover_state.volumes_moved("datera")
+    assert ret["changes"] == {
+        "moved": {"node-4@datera#DEFAULT": NEW_HOST, "node-5#DEFAULT": NEW_HOST}
+    }
+    assert len(cloud["moved"]) == 2
+    listings = [p for p in cloud["cinder"].paths if p.startswith("/volumes")]
+    assert listings == ["/volumes/detail?all_tenants=1&limit=500"]  # one page, read once
+    assert cloud["listed"] == ["datera"]
+    assert [p for p in cloud["cinder"].paths if p.startswith("/os-services")] == [
+        "/os-services?binary=cinder-volume"
     ]

@@ -75,7 +75,8 @@ def plan():
 
 @pytest.fixture
 def configure_loader_modules(node, opts, plan):
-    def move(backend):
+    def move(backend, found=None):
+        assert found is plan  # the plan the state read, not listed again
         moved = [h for h in plan["hosts"] if h not in plan["served"]]
         node.done.append(("move", moved))
         return {
