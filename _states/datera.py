@@ -23,6 +23,8 @@ import logging
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
+import datera_state
+
 log = logging.getLogger(__name__)
 
 __virtualname__ = "datera"
@@ -71,12 +73,12 @@ def healthy(name, backend=None, min_free_gib=0, min_free_percent=0):
     min_free_percent
         Free capacity needed, in percent of the total (default 0).
     """
-    ret = {"name": name, "result": False, "changes": {}, "comment": ""}
+    ret = datera_state.ret(name, result=False)
     try:
         min_gib = _threshold(min_free_gib, "min_free_gib")
         min_percent = _threshold(min_free_percent, "min_free_percent")
         system = __salt__["datera.system"](backend=backend)
-    except (CommandExecutionError, SaltInvocationError) as err:
+    except datera_state.ERRORS as err:
         named = str(err).startswith("Datera backend")  # the client's errors name it already
         ret["comment"] = str(err) if named else f"Datera backend {backend or '(default)'}: {err}"
         return ret
@@ -117,7 +119,7 @@ def _legacy_checks():
     try:
         found = __salt__["datera_conf.legacy"]()
         __salt__["datera_cinder.services"]()
-    except (CommandExecutionError, SaltInvocationError) as err:
+    except datera_state.ERRORS as err:
         return False, [str(err)]
     hosts = ", ".join(backend["host"] for backend in found["serving"])
     if hosts:
@@ -134,7 +136,7 @@ def _takeover_checks(settings):
             continue
         try:
             found = __salt__["datera_takeover.plan"](backend=backend)
-        except (CommandExecutionError, SaltInvocationError) as err:
+        except datera_state.ERRORS as err:
             return False, lines + [f"takeover: {err}"]
         moving = len(found["volumes"])
         lines.append(f"takeover: {moving} volume(s) of {backend} to move to {found['new_host']}")
@@ -182,10 +184,10 @@ def preflight(name):
     name
         State ID (free text).
     """
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    ret = datera_state.ret(name)
     try:
         settings = __salt__["datera_pillar.settings"]()
-    except (CommandExecutionError, SaltInvocationError) as err:
+    except datera_state.ERRORS as err:
         ret.update(result=False, comment=str(err))
         return ret
     role = settings.get("role")

@@ -36,14 +36,11 @@ States: the cinder-volume Pacemaker primitive (through the ``datera_cib`` execut
 Every state takes ``cib_file``: empty for the live cluster, a path to work on a CIB file.
 """
 
-import functools
 import os
 
-from salt.exceptions import CommandExecutionError, SaltInvocationError
+import datera_state
 
 __virtualname__ = "datera_cib"
-
-ERRORS = (CommandExecutionError, SaltInvocationError)
 
 
 def __virtual__():
@@ -52,25 +49,7 @@ def __virtual__():
     return __virtualname__
 
 
-def _ret(name):
-    return {"name": name, "result": True, "changes": {}, "comment": ""}
-
-
-def _failing_on_errors(state):
-    """``state`` failing, with the error as its comment, where the execution module raises
-    one of ``ERRORS`` (a bad argument, a failed Pacemaker tool): nothing was changed then."""
-
-    @functools.wraps(state)
-    def checked(name, *args, **kwargs):
-        try:
-            return state(name, *args, **kwargs)
-        except ERRORS as err:
-            return dict(_ret(name), result=False, comment=str(err))
-
-    return checked
-
-
-@_failing_on_errors
+@datera_state.failing_on_errors
 def resource_present(
     name,
     agent=None,
@@ -106,7 +85,7 @@ def resource_present(
 
     With ``test=True`` the XML diff is in ``changes`` and nothing is written.
     """
-    ret = _ret(name)
+    ret = datera_state.ret(name)
     args = {"agent": agent, "params": params, "meta": meta, "ops": ops, "cib_file": cib_file}
     if not (__opts__["test"] and agent_from_formula):
         __salt__["datera_cib.check_agent"](agent, ocf_root)
@@ -129,7 +108,7 @@ def resource_present(
     return ret
 
 
-@_failing_on_errors
+@datera_state.failing_on_errors
 def resource_absent(name, cib_file=None):
     """
     The primitive ``name`` is not configured.
@@ -139,7 +118,7 @@ def resource_absent(name, cib_file=None):
     cib_file
         A CIB file instead of the live cluster.
     """
-    ret = _ret(name)
+    ret = datera_state.ret(name)
     current = __salt__["datera_cib.resource_xml"](name, cib_file)
     if current is None:
         ret["comment"] = f"{name} is absent"
@@ -153,7 +132,7 @@ def resource_absent(name, cib_file=None):
     return ret
 
 
-@_failing_on_errors
+@datera_state.failing_on_errors
 def resource_exists(name, wait_timeout=None, cib_file=None):
     """
     The primitive ``name`` exists (created by the primary controller): wait for it, bounded.
@@ -167,7 +146,7 @@ def resource_exists(name, wait_timeout=None, cib_file=None):
 
     With ``test=True`` it only looks once: a missing resource gives ``result None``.
     """
-    ret = _ret(name)
+    ret = datera_state.ret(name)
     if __opts__["test"]:
         if __salt__["datera_cib.exists"](name, cib_file):
             ret["comment"] = f"{name} exists"
@@ -215,7 +194,7 @@ def _started_after(name, cib_file, path):
     return None
 
 
-@_failing_on_errors
+@datera_state.failing_on_errors
 def restarted(
     name, cib_file=None, timeout=None, only_where_running=False, unless_started_after=None
 ):
@@ -243,7 +222,7 @@ def restarted(
         Pacemaker may place the resource on another controller whose own file changed in
         the same orchestration; that controller then does not restart it a second time.
     """
-    ret = _ret(name)
+    ret = datera_state.ret(name)
     if only_where_running:
         reason = _not_running_here(name, cib_file) or _started_after(
             name, cib_file, unless_started_after
@@ -264,7 +243,7 @@ def restarted(
     return ret
 
 
-@_failing_on_errors
+@datera_state.failing_on_errors
 def reprobed(name, cib_file=None):
     """
     Pacemaker probes the primitive ``name`` on this node again (use with ``onchanges`` on
@@ -277,7 +256,7 @@ def reprobed(name, cib_file=None):
     cib_file
         A CIB file instead of the live cluster (nothing is probed there).
     """
-    ret = _ret(name)
+    ret = datera_state.ret(name)
     if not __salt__["datera_cib.exists"](name, cib_file):
         ret["comment"] = f"{name} does not exist yet: its first probe finds the agent"
         return ret

@@ -10,6 +10,8 @@ State: cinder's Datera driver can be imported on this controller (pre-flight).
 
 from salt.exceptions import CommandExecutionError
 
+import datera_state
+
 __virtualname__ = "datera_cinder"
 
 
@@ -27,7 +29,7 @@ def driver_importable(name=""):
     name
         The interpreter; empty for the one ``/usr/bin/cinder-volume`` names.
     """
-    ret = {"name": name or "cinder-volume's python", "result": True, "changes": {}, "comment": ""}
+    ret = datera_state.ret(name or "cinder-volume's python")
     try:
         found = __salt__["datera_cinder.driver_check"](name or None)
     except CommandExecutionError as err:

@@ -12,7 +12,7 @@ The backends, the shared ``host``/``backend_host`` and the release come from the
 the state's return.
 """
 
-from salt.exceptions import CommandExecutionError, SaltInvocationError
+import datera_state
 
 __virtualname__ = "datera_conf"
 
@@ -26,11 +26,11 @@ def __virtual__():
 def _edited(name, functions, unchanged, would, done_comment):
     """Salt's test-mode pattern for a cinder.conf edit: ``functions`` is ``(check, apply)``,
     both returning ``{"changes", "diff", ...}``; only ``apply`` writes."""
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    ret = datera_state.ret(name)
     check, apply = functions
     try:
         done = __salt__[check if __opts__["test"] else apply](conf_file=name)
-    except (CommandExecutionError, SaltInvocationError) as err:
+    except datera_state.ERRORS as err:
         ret.update(result=False, comment=str(err))
         return ret
     if not done["changes"]:

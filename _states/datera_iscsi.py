@@ -10,6 +10,8 @@ State: the node has an iSCSI initiator name.
 
 from salt.exceptions import CommandExecutionError
 
+import datera_state
+
 __virtualname__ = "datera_iscsi"
 
 
@@ -29,7 +31,7 @@ def initiator_present(name, prefix="iqn.1993-08.org.debian:01"):
     prefix
         IQN prefix of a newly created name.
     """
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    ret = datera_state.ret(name)
     try:
         current = __salt__["datera_iscsi.initiator_name"](name)
         if current:

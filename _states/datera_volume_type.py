@@ -31,7 +31,7 @@ that are no longer declared, and never a type without the marker.
 :depends: the ``datera_volume_type`` execution module
 """
 
-from salt.exceptions import CommandExecutionError, SaltInvocationError
+import datera_state
 
 __virtualname__ = "datera_volume_type"
 
@@ -42,16 +42,12 @@ def __virtual__():
     return False, "datera_volume_type: the datera_volume_type execution module is not available"
 
 
-def _ret(name):
-    return {"name": name, "result": False, "changes": {}, "comment": ""}
-
-
 def _call(ret, function, *args, **kwargs):
     """``datera_volume_type.<function>``'s answer; ``None`` with its error in ``ret``."""
     try:
         return __salt__[f"datera_volume_type.{function}"](*args, **kwargs)
     # TypeError: an argument of the state that datera_volume_type.specs does not take
-    except (CommandExecutionError, SaltInvocationError, TypeError) as exc:
+    except (*datera_state.ERRORS, TypeError) as exc:
         ret["comment"] = f"Volume type {ret['name']}: {exc}"
     return None
 
@@ -75,7 +71,7 @@ def present(name, backend=None, description=None, prune=True, keystone=None, **s
         Optional dict overriding ``datera:keystone`` (auth_url, user, password, project,
         user_domain, project_domain, interface, region, ca_bundle, verify, timeout).
     """
-    ret = _ret(name)
+    ret = datera_state.ret(name, result=False)
     test = bool(__opts__.get("test"))
     wanted = _call(ret, "specs", backend=backend, **spec)
     if wanted is None:
@@ -109,7 +105,7 @@ def absent(name, keystone=None):
     keystone
         Optional dict overriding ``datera:keystone``.
     """
-    ret = _ret(name)
+    ret = datera_state.ret(name, result=False)
     test = bool(__opts__.get("test"))
     existed = _call(ret, "delete", name, keystone=keystone, test=test)
     if existed is None:
@@ -140,7 +136,7 @@ def pruned(name, backend=None, keep=None, keystone=None):
     keystone
         Optional dict overriding ``datera:keystone``.
     """
-    ret = _ret(name)
+    ret = datera_state.ret(name, result=False)
     test = bool(__opts__.get("test"))
     outcome = _call(ret, "prune", backend=backend, keep=keep or [], keystone=keystone, test=test)
     if outcome is None:
