@@ -217,5 +217,20 @@ def update_host(current, new):
         salt 'ctl01*' datera_cinder.update_host node-5@datera#DEFAULT cinder@datera#datera
     """
     _cinder_manage("volume", "update_host", "--currenthost", current, "--newhost", new)
-    _cinder_manage("volume", "update_service")
+    update_service()
     return {"old": current, "new": new}
+
+
+def update_service():
+    """
+    Point every volume at the cinder-volume service of its host (``cinder-manage volume
+    update_service``), e.g. to finish an ``update_host`` that stopped half way.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'ctl01*' datera_cinder.update_service
+    """
+    _cinder_manage("volume", "update_service")
+    return True

@@ -8,13 +8,19 @@ one cinder-volume serves the cluster as ``<shared host>@<backend>#<volume_backen
 no service answers for the old hosts. A volume belongs to the cluster when the cluster
 holds an app instance whose name carries the volume's id (how cinder's driver finds it);
 Cinder's own tool moves a host's volumes (``cinder-manage volume update_host``), and only
-for hosts that no running cinder-volume serves any more.
+for hosts that no running cinder-volume serves any more, then points them at the shared
+host's service (``update_service``). A move under way is recorded in the primary's Salt
+cache until the last ``update_service`` is done, so a run stopped between the two (the
+volumes on the new host, their service the old one's) is finished by the next run, although
+nothing is left for it to move.
 
 :depends: the ``datera`` (Datera API), ``datera_volume_type`` (Cinder API) and
     ``datera_cinder`` (cinder-manage) execution modules
 """
 
+import json
 import logging
+import os
 
 from salt.exceptions import CommandExecutionError
 
@@ -28,6 +34,19 @@ PAGE = 500
 
 def __virtual__():
     return __virtualname__
+
+
+def _moving_record():
+    return os.path.join(__opts__["cachedir"], "datera-takeover-moving.json")
+
+
+def _unfinished():
+    """The old hosts of a move that stopped before its last ``update_service``."""
+    try:
+        with open(_moving_record(), encoding="utf-8") as record:
+            return json.load(record)["hosts"]
+    except FileNotFoundError:
+        return []
 
 
 def _cinder():
@@ -93,9 +112,11 @@ def plan(backend=None):
     What a takeover moves for one Datera backend: the volumes the cluster holds that Cinder
     has under another host than the shared one (and any other volume on those hosts, which
     moves with them), the hosts a running cinder-volume still serves (not moved until it
-    stops), and the problems that stop the move. Changes nothing.
+    stops), the problems that stop the move, and the old hosts of a move that stopped before
+    its volumes were pointed at the shared host's service (``unfinished``). Changes nothing.
 
-    Returns ``{"backend", "new_host", "hosts", "served", "volumes", "problems"}``.
+    Returns ``{"backend", "new_host", "hosts", "served", "volumes", "problems",
+    "unfinished"}``.
 
     backend
         The backend (cinder.conf section); may be omitted when pillar has only one.
@@ -122,6 +143,7 @@ def plan(backend=None):
         "served": _served(cinder, hosts),
         "volumes": sorted(rows, key=lambda r: (r["host"], r["name"], r["id"])),
         "problems": _type_problems(rows, conf),
+        "unfinished": _unfinished(),
     }
 
 
@@ -129,8 +151,9 @@ def move(backend=None, found=None):
     """
     Move the volumes :func:`plan` finds to the shared host, one old host at a time, and
     only the hosts no running cinder-volume serves; the volume types must match (else
-    nothing moves). Returns ``{"new_host", "moved": {old host: [volume ids]}, "served":
-    [hosts left]}``.
+    nothing moves); finish a move that stopped before its last ``update_service``. Returns
+    ``{"new_host", "moved": {old host: [volume ids]}, "served": [hosts left], "finished":
+    [old hosts of the stopped move]}``.
 
     backend
         The backend (cinder.conf section); may be omitted when pillar has only one.
@@ -149,11 +172,23 @@ def move(backend=None, found=None):
     found = found or plan(backend)
     if found["problems"]:
         raise CommandExecutionError("; ".join(found["problems"]))
+    moving = [host for host in found["hosts"] if host not in found["served"]]
+    record = _moving_record()
+    if moving:
+        with open(record, "w", encoding="utf-8") as out:
+            json.dump({"hosts": sorted(set(moving + found["unfinished"]))}, out)
     moved = {}
-    for host in found["hosts"]:
-        if host in found["served"]:
-            continue
+    for host in moving:  # update_host, then update_service
         __salt__["datera_cinder.update_host"](host, found["new_host"])
         moved[host] = [row["id"] for row in found["volumes"] if row["host"] == host]
         log.info("datera_takeover: moved %d volume(s) from %s", len(moved[host]), host)
-    return {"new_host": found["new_host"], "moved": moved, "served": found["served"]}
+    if found["unfinished"] and not moving:
+        __salt__["datera_cinder.update_service"]()
+    if os.path.exists(record):
+        os.remove(record)
+    return {
+        "new_host": found["new_host"],
+        "moved": moved,
+        "served": found["served"],
+        "finished": found["unfinished"],
+    }

@@ -26,22 +26,18 @@ On the primary controller, once no old service runs:
 
 import os
 
-from salt.exceptions import CommandExecutionError, SaltInvocationError
+from salt.exceptions import CommandExecutionError
 
+import datera_state
 import datera_table
 
 __virtualname__ = "datera_takeover"
-ERRORS = (CommandExecutionError, SaltInvocationError)
 
 
 def __virtual__():
     if "datera_takeover.plan" not in __salt__:
         return False, "the datera_takeover execution module is not loaded"
     return __virtualname__
-
-
-def _ret(name):
-    return {"name": name, "result": True, "changes": {}, "comment": ""}
 
 
 def _stale(conf_file):
@@ -90,7 +86,7 @@ def service_retired(name, conf_file):
     conf_file
         The node's cinder.conf.
     """
-    ret = _ret(name)
+    ret = datera_state.ret(name)
     try:
         found = __salt__["datera_conf.legacy"](conf_file=conf_file)
         if __opts__["test"]:
@@ -104,7 +100,7 @@ def service_retired(name, conf_file):
         if found["serving"]:
             raise CommandExecutionError(f"{conf_file} still holds the old plugin's backend")
         changes = _restart(name, conf_file) if found["left"] else _stop(name)
-    except ERRORS as err:
+    except datera_state.ERRORS as err:
         ret.update(result=False, comment=str(err))
         return ret
     ret["changes"] = {name: changes} if changes else {}
@@ -124,7 +120,7 @@ def service_records_absent(name):
     name
         The node's cinder.conf.
     """
-    ret = _ret(name)
+    ret = datera_state.ret(name)
     try:
         found = __salt__["datera_conf.legacy"](conf_file=name)
         hosts = [backend["host"] for backend in found["serving"] + found["retired"]]
@@ -136,7 +132,7 @@ def service_records_absent(name):
             return ret
         for host in gone:
             __salt__["datera_cinder.remove_service"](host)
-    except ERRORS as err:
+    except datera_state.ERRORS as err:
         ret.update(result=False, comment=str(err))
         return ret
     if gone:
@@ -164,40 +160,54 @@ def _table(rows):
     return datera_table.boxed(header, cells)
 
 
+def _would_move(ret, found, table):
+    """``ret`` of a dry run: what the move would do."""
+    waits = [f"{h} is served now (it moves once that stops)" for h in found["served"]]
+    ret.update(result=False if found["problems"] else None)
+    if found["hosts"]:
+        ret["changes"]["move"] = {h: found["new_host"] for h in found["hosts"]}
+        moving = [f"would move {len(found['volumes'])} volume(s) to {found['new_host']}:", table]
+    else:
+        moving = []
+    if found["unfinished"]:
+        ret["changes"]["service"] = found["unfinished"]
+        moving.append(_finishing(found, "would point"))
+    ret["comment"] = "\n".join(moving + found["problems"] + waits)
+    return ret
+
+
+def _finishing(found, verb):
+    hosts = ", ".join(found["unfinished"])
+    return f"{verb} the volumes moved from {hosts} at the service of {found['new_host']}"
+
+
+@datera_state.failing_on_errors
 def volumes_moved(name):
     """
     The volumes this Datera cluster holds that Cinder had under the old plugin's per-node
     hosts are under the shared host, so the one cinder-volume Pacemaker runs manages them.
     A host still served by a running cinder-volume is left (the state fails naming it);
-    in ``test=True`` the plan is shown: every volume that would move.
+    a move that stopped half way is finished; in ``test=True`` the plan is shown: every
+    volume that would move.
 
     name
         The backend (cinder.conf section).
     """
-    ret = _ret(name)
-    try:
-        found = __salt__["datera_takeover.plan"](backend=name)
-        if not found["hosts"]:
-            ret["comment"] = f"no volume of {name} under another host than {found['new_host']}"
-            return ret
-        table = _table(found["volumes"])
-        if __opts__["test"]:
-            waits = [f"{h} is served now (it moves once that stops)" for h in found["served"]]
-            ret.update(result=False if found["problems"] else None)
-            ret["changes"] = {"move": {h: found["new_host"] for h in found["hosts"]}}
-            ret["comment"] = "\n".join(
-                [f"would move {len(found['volumes'])} volume(s) to {found['new_host']}:", table]
-                + found["problems"]
-                + waits
-            )
-            return ret
-        done = __salt__["datera_takeover.move"](backend=name, found=found)
-    except ERRORS as err:
-        ret.update(result=False, comment=str(err))
+    ret = datera_state.ret(name)
+    found = __salt__["datera_takeover.plan"](backend=name)
+    if not found["hosts"] and not found["unfinished"]:
+        ret["comment"] = f"no volume of {name} under another host than {found['new_host']}"
         return ret
-    if done["moved"]:
-        ret["changes"] = {"moved": {h: done["new_host"] for h in done["moved"]}}
+    table = _table(found["volumes"])
+    if __opts__["test"]:
+        return _would_move(ret, found, table)
+    done = __salt__["datera_takeover.move"](backend=name, found=found)
     lines = [f"moved to {done['new_host']}:", table] if done["moved"] else []
+    if done["moved"]:
+        ret["changes"]["moved"] = {h: done["new_host"] for h in done["moved"]}
+    if done["finished"]:
+        ret["changes"]["service"] = done["finished"]
+        lines.append(_finishing(found, "pointed"))
     if done["served"]:
         ret["result"] = False
         lines.append(

@@ -66,7 +66,7 @@ def cloud():
 
 
 @pytest.fixture
-def configure_loader_modules(cloud):
+def configure_loader_modules(cloud, tmp_path):
     settings = datera_pillar._normalise(PILLAR)
     return {
         datera_takeover: {
@@ -77,9 +77,11 @@ def configure_loader_modules(cloud):
                 ],
                 "datera.app_instances": lambda backend=None: app_instances(cloud, backend),
                 "datera_volume_type.list_types": lambda: cloud["types"],
-                "datera_cinder.update_host": lambda old, new: cloud["moved"].append((old, new)),
+                "datera_cinder.update_host": lambda old, new: update_host(cloud, old, new),
+                "datera_cinder.update_service": lambda: cloud["moved"].append("update_service"),
             },
             "__context__": {},
+            "__opts__": {"cachedir": str(tmp_path)},
         },
         takeover_state: {
             "__salt__": {
@@ -89,6 +91,18 @@ def configure_loader_modules(cloud):
             "__opts__": {"test": False},
         },
     }
+
+
+def update_host(cloud, old, new):
+    """cinder-manage's update_host, then update_service -- unless the primary is killed in
+    between (``cloud["killed_after"]``, the old host whose update_host was the last)."""
+    cloud["moved"].append((old, new))
+    for vol in cloud["cinder"].volumes:
+        if vol["os-vol-host-attr:host"] == old:
+            vol["os-vol-host-attr:host"] = new
+    if cloud.get("killed_after") == old:
+        raise CommandExecutionError("the job was killed")
+    cloud["moved"].append("update_service")
 
 
 def app_instances(cloud, backend):
@@ -117,21 +131,36 @@ def test_move_moves_each_old_host_once_and_a_rerun_moves_nothing(cloud):
     done = datera_takeover.move()
     assert cloud["moved"] == [
         ("node-4@datera#DEFAULT", NEW_HOST),
+        "update_service",
         ("node-5#DEFAULT", NEW_HOST),
+        "update_service",
     ]
     assert sorted(done["moved"]["node-4@datera#DEFAULT"]) == ["a1", "b2", "e5"]
-    for vol in cloud["cinder"].volumes:  # what cinder-manage did
-        if vol["os-vol-host-attr:host"] in dict(cloud["moved"]):
-            vol["os-vol-host-attr:host"] = NEW_HOST
     cloud["moved"].clear()
     assert datera_takeover.move()["moved"] == {} and cloud["moved"] == []
+
+
+def test_a_move_killed_between_update_host_and_update_service_is_finished_once(cloud):
+    cloud["killed_after"] = "node-5#DEFAULT"  # the last old host
+    with pytest.raises(CommandExecutionError):
+        datera_takeover.move()
+    found = datera_takeover.plan()
+    assert found["hosts"] == []  # every volume is on the shared host: nothing left to move
+    assert found["unfinished"] == ["node-4@datera#DEFAULT", "node-5#DEFAULT"]
+    cloud["moved"].clear()
+    done = datera_takeover.move()
+    assert (done["moved"], done["finished"]) == ({}, found["unfinished"])
+    assert cloud["moved"] == ["update_service"]
+    assert datera_takeover.plan()["unfinished"] == []
+    cloud["moved"].clear()
+    assert datera_takeover.move()["finished"] == [] and cloud["moved"] == []
 
 
 def test_a_host_a_running_service_still_serves_is_not_moved(cloud):
     cloud["cinder"].up = {"node-5"}
     done = datera_takeover.move()
     assert done["served"] == ["node-5#DEFAULT"]
-    assert cloud["moved"] == [("node-4@datera#DEFAULT", NEW_HOST)]
+    assert cloud["moved"] == [("node-4@datera#DEFAULT", NEW_HOST), "update_service"]
 
 
 def test_a_volume_type_selecting_the_old_backend_name_stops_the_move(cloud):
@@ -163,7 +192,10 @@ def test_the_state_lists_the_volumes_and_the_cluster_once_when_it_moves(cloud):
     assert ret["changes"] == {
         "moved": {"node-4@datera#DEFAULT": NEW_HOST, "node-5#DEFAULT": NEW_HOST}
     }
-    assert len(cloud["moved"]) == 2
+    assert [m for m in cloud["moved"] if m != "update_service"] == [
+        ("node-4@datera#DEFAULT", NEW_HOST),
+        ("node-5#DEFAULT", NEW_HOST),
+    ]
     listings = [p for p in cloud["cinder"].paths if p.startswith("/volumes")]
     assert listings == ["/volumes/detail?all_tenants=1&limit=500"]  # one page, read once
     assert cloud["listed"] == ["datera"]

@@ -60,6 +60,7 @@ def plan():
         "hosts": ["node-4@datera#DEFAULT"],
         "served": [],
         "problems": [],
+        "unfinished": [],
         "volumes": [
             {
                 "id": "a1",
@@ -83,6 +84,7 @@ def configure_loader_modules(node, opts, plan):
             "new_host": plan["new_host"],
             "moved": {h: ["a1"] for h in moved},
             "served": plan["served"],
+            "finished": plan["unfinished"],
         }
 
     return {
@@ -187,3 +189,22 @@ def test_nothing_to_move_is_no_change(node, plan):
     ret = state.volumes_moved("datera")
     assert (ret["result"], ret["changes"]) == (True, {})
     assert node.done == []
+
+
+def test_a_move_stopped_half_way_is_finished(node, plan, opts):
+    """The volumes are on the shared host, their service not yet: nothing to move, but the
+    move is not done (the state points them at the shared host's service)."""
+    plan["hosts"].clear()
+    plan["unfinished"].append("node-4@datera#DEFAULT")
+    opts["test"] = True
+    ret = state.volumes_moved("datera")
+    assert (ret["result"], ret["changes"]) == (None, {"service": ["node-4@datera#DEFAULT"]})
+    assert ret["comment"] == (
+        "would point the volumes moved from node-4@datera#DEFAULT at the service of "
+        "cinder@datera#datera"
+    )
+    assert node.done == []
+    opts["test"] = False
+    ret = state.volumes_moved("datera")
+    assert (ret["result"], ret["changes"]) == (True, {"service": ["node-4@datera#DEFAULT"]})
+    assert node.done == [("move", [])]
