@@ -22,6 +22,7 @@ import json
 import logging
 import os
 
+import salt.utils.atomicfile
 from salt.exceptions import CommandExecutionError
 
 import datera_openstack
@@ -174,8 +175,8 @@ def move(backend=None, found=None):
         raise CommandExecutionError("; ".join(found["problems"]))
     moving = [host for host in found["hosts"] if host not in found["served"]]
     record = _moving_record()
-    if moving:
-        with open(record, "w", encoding="utf-8") as out:
+    if moving:  # written whole or not at all: a run killed here leaves no half record
+        with salt.utils.atomicfile.atomic_open(record, "w") as out:
             json.dump({"hosts": sorted(set(moving + found["unfinished"]))}, out)
     moved = {}
     for host in moving:  # update_host, then update_service

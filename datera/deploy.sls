@@ -24,7 +24,7 @@
 {#- With the master's pillar_cache on, a job's pillar comes from the master's cache, which a
     pillar edit does not clear: the first phase is told so, and its pillar refresh (which
     clears the cache) then replaces that job's pillar before the pre-flight checks it. #}
-{%- set prepare = {'formula_files': {}} %}
+{%- set prepare = {'formula_files': {}, 'hash_type': opts.hash_type} %}
 {%- if opts.get('pillar_cache') %}
 {%-   do prepare.update({'master_pillar_cache': True}) %}
 {%- endif %}
@@ -33,9 +33,7 @@
     ask the master about every file, on every node, in every deploy. #}
 {%- for kind in ('modules', 'states', 'utils') %}
 {%-   for path in salt['cp.list_master'](prefix='_' ~ kind ~ '/') %}
-{%-     set hashed = salt['cp.hash_file']('salt://' ~ path) %}
-{%-     do prepare.formula_files.update({path: hashed.hsum}) %}
-{%-     do prepare.update({'hash_type': hashed.hash_type}) %}
+{%-     do prepare.formula_files.update({path: salt['cp.hash_file']('salt://' ~ path).hsum}) %}
 {%-   endfor %}
 {%- endfor %}
 {%- set prepared = {'datera_orchestration': prepare} %}
