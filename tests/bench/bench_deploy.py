@@ -2,7 +2,8 @@
 Parts 1, 2 and the deploy half of part 4: a real salt-master and N real salt-minions
 (bctl1 primary, bctl2..bctlN), ``salt-run state.orchestrate datera.deploy`` from a seed
 cinder.conf and an empty CIB, the idempotent re-run, and the floor (the same orchestration
-with no-op states), against the benchmark's own Datera API simulator.
+with no-op states and the pillar refresh its role targeting needs), against the benchmark's
+own Datera API simulator.
 
 Variants side by side, interleaved repetition by repetition: the master as shipped
 (``default``), one with ``pillar_cache: True`` (``pillar_cache``, an operator option:
@@ -41,6 +42,11 @@ REPS = int(os.environ.get("BENCH_REPS") or REPS)
 PRIMARY = "bctl1"
 MINION_IDS = [f"bctl{i}" for i in range(1, max(SIZES) + 1)]
 QUIET = {"log_level_logfile": "warning"}  # Salt's default; debug logging would skew times
+# pytest-salt-factories starts daemons with PYTHONDONTWRITEBYTECODE=1; a salt-minion run by
+# its init system writes the bytecode of the synced modules on first import and reads it in
+# every later job, so the benchmark's minions do too (else every job compiles the formula's
+# modules from source, which no real minion does)
+MINION_ENV = {"PYTHONDONTWRITEBYTECODE": ""}
 
 
 @pytest.fixture(scope="module")
@@ -275,6 +281,7 @@ def _size(master, n, common, password):
     for minion_id in ids:
         if minion_id not in master.minions:
             factory = master.salt_minion_daemon(minion_id, overrides=QUIET)
+            factory.environ = {**factory.environ, **MINION_ENV}
             factory.start()
             master.minions[minion_id] = factory
     start_seconds = time.perf_counter() - began

@@ -228,15 +228,16 @@ def git_state(paths=()):
 
 
 def floor_orchestration(files):
-    """Write ``bench_floor/{deploy,noop,changed}.sls`` into the file_roots dir ``files``.
+    """Write ``bench_floor/{deploy,noop,changed,prepare}.sls`` into the file_roots dir ``files``.
 
     ``deploy.sls`` is ``files``' datera/deploy.sls with every ``sls:`` replaced by a no-op SLS (the
-    cinder.conf steps by one that reports a change, as they do in a first deploy): the same
+    cinder.conf steps by one that reports a change, as they do in a first deploy; the prepare
+    phase by the pillar refresh that targeting by role needs, ``floor/prepare.sls``): the same
     steps, targets, requisites and order, no formula work.
     """
     target = files / "bench_floor"
     target.mkdir(exist_ok=True)
-    for name in ("noop.sls", "changed.sls"):
+    for name in ("noop.sls", "changed.sls", "prepare.sls"):
         (target / name).write_text((BENCH / "floor" / name).read_text())
     source = (files / "datera" / "deploy.sls").read_text()
     # what deploy.sls imports from its own dir (targets.yaml), found there by the floor too
@@ -244,10 +245,12 @@ def floor_orchestration(files):
         shutil.copy(files / "datera" / name, target / name)
 
     def floor_sls(match):
-        # the primary's and the others' (init.sls, by role) phases write cinder.conf
+        # the first phase refreshes pillar (role targeting needs it); the primary's and the
+        # others' (init.sls, by role) phases write cinder.conf
+        if match.group(2) == ".prepare":
+            return match.group(1) + "bench_floor.prepare"
         writes_conf = match.group(2) in (".primary", None)
-        noop = "bench_floor.changed" if writes_conf else "bench_floor.noop"
-        return match.group(1) + noop
+        return match.group(1) + ("bench_floor.changed" if writes_conf else "bench_floor.noop")
 
     floor, count = re.subn(r"(-\s+sls:\s+)\{\{\s*tplroot\s*\}\}(\.[\w.]+)?", floor_sls, source)
     steps = len(re.findall(r"^\s+salt\.state:\s*$", source, re.M))
