@@ -87,12 +87,44 @@ def _normalised_once(raw):
     """``_normalise(raw)``, worked out once per job for the same pillar: a state run renders
     map.jinja once per SLS file, each time asking for the settings (``__context__`` lives as
     long as the job's loader; a changed pillar is a new key)."""
-    key = json.dumps(raw, sort_keys=True, default=repr)
+    key = _pillar_key(raw)
     cache = __context__.setdefault("datera_pillar.normalised", {})
     if key not in cache:
         cache.clear()  # one pillar per job, or the latest after a refresh
         cache[key] = _normalise(raw)
     return copy.deepcopy(cache[key])
+
+
+def _pillar_key(raw):
+    return json.dumps(raw, sort_keys=True, default=repr)
+
+
+def job_map(mapdata=None):
+    """
+    The map ``map.jinja`` built in this job, or ``None`` before it built one; given
+    ``mapdata``, keep it for the rest of the job and return it.
+
+    A state run renders map.jinja once per SLS file that imports it, and each render would
+    fetch ``defaults.yaml`` and ``osfamilymap.yaml`` from the master again and merge them;
+    the map is built once instead. It lives as long as the job's loader (``__context__``),
+    for the same ``datera`` pillar (a changed pillar builds it afresh). Secrets in it are
+    masked, as in ``settings``. Each caller gets its own copy.
+
+    mapdata
+        The map just built (a dict).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' datera_pillar.job_map
+    """
+    key = _pillar_key(__pillar__.get("datera", {}))
+    if mapdata is not None:
+        __context__["datera_pillar.map"] = (key, copy.deepcopy(mapdata))
+        return mapdata
+    kept_key, kept = __context__.get("datera_pillar.map", (None, None))
+    return copy.deepcopy(kept) if kept_key == key else None
 
 
 def validate():

@@ -238,3 +238,21 @@ def test_settings_are_worked_out_once_per_job_for_the_same_pillar(monkeypatch):
     pillar["datera"]["backends"]["datera"]["replica_count"] = 3  # pillar refreshed
     assert datera_pillar.settings()["backends"]["datera"]["replica_count"] == 3
     assert len(calls) == 2
+
+
+def test_the_job_map_is_kept_for_the_same_pillar_only(monkeypatch):
+    """map.jinja builds the map once per job (datera_pillar.job_map); a changed pillar
+    (refreshed in the job) builds it afresh, and no caller's change reaches another."""
+    pillar = {"datera": copy.deepcopy(GOOD)}
+    monkeypatch.setattr(datera_pillar, "__pillar__", pillar, raising=False)
+    monkeypatch.setattr(datera_pillar, "__context__", {}, raising=False)
+    assert datera_pillar.job_map() is None
+    built = {"cinder": {"conf_file": "/etc/cinder/cinder.conf"}}
+    assert datera_pillar.job_map(built) == built
+    kept = datera_pillar.job_map()
+    assert kept == built
+    kept["cinder"]["conf_file"] = "/elsewhere"
+    built["cinder"]["conf_file"] = "/elsewhere too"
+    assert datera_pillar.job_map()["cinder"]["conf_file"] == "/etc/cinder/cinder.conf"
+    pillar["datera"]["backends"]["datera"]["replica_count"] = 3  # pillar refreshed
+    assert datera_pillar.job_map() is None
