@@ -398,7 +398,8 @@ def tables(deploy, conf, api, live=None):
                 )
         notes.append(
             f"median of {deploy['reps']} per N after one warm-up deploy; floor: the same "
-            f"{deploy['floor_steps']} salt.state steps, targets and requisites with no-op SLS; "
+            f"{deploy['floor_steps']} salt.state steps, targets and requisites with no-op SLS "
+            "(the first one refreshing pillar, as targeting by role needs); "
             "CPU-s: CPU seconds used by the master, the minions and salt-run (not other "
             "tenants of the machine); master CPU-s/minion: the salt-master's own CPU "
             "seconds per controller; jobs: the salt.state jobs the orchestration published "
