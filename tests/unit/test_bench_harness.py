@@ -1,11 +1,14 @@
 """The benchmark's baseline formula from git history and the check that each variant's
 minions run their own master's modules (tests/bench/harness.py)."""
 
+import re
+import shutil
 import subprocess
 
 import pytest
 
 from tests.bench import harness as h
+from tests.support.paths import REPO
 
 
 def test_a_commit_git_does_not_have_says_why(tmp_path):
@@ -47,3 +50,28 @@ def test_modules_a_master_does_not_serve_are_foreign(tmp_path):
     (extmods / "states").mkdir()
     (extmods / "states" / "datera_iscsi.py").write_text("old")
     assert h.foreign_modules(tree, extmods) == ["modules/datera.py", "states/datera_iscsi.py"]
+
+
+def test_the_floor_runs_the_same_steps_with_nothing_but_the_pillar_refresh(tmp_path):
+    """The floor (tests/bench/harness.py floor_orchestration) keeps deploy.sls's steps and
+    replaces each SLS: the first phase by the pillar refresh that targeting by role needs --
+    the same call as datera/refresh.sls --, the cinder.conf phases by a reported change,
+    the rest by nothing."""
+    files = tmp_path / "files"
+    shutil.copytree(REPO / "datera", files / "datera")
+    assert h.floor_orchestration(files) == 4
+    floor = (files / "bench_floor" / "deploy.sls").read_text()
+    sls = dict(
+        re.findall(r"^([\w-]+):\n  salt\.state:\n(?:    - .*\n)*?    - sls: (\S+)$", floor, re.M)
+    )
+    assert sls == {
+        "datera-deploy-prepare": "bench_floor.prepare",
+        "datera-deploy-legacy": "bench_floor.noop",
+        "datera-deploy-primary": "bench_floor.changed",
+        "datera-deploy-others": "bench_floor.changed",
+    }
+    refresh = "saltutil.refresh_pillar:\n      - wait: true"
+    assert refresh in (files / "bench_floor" / "prepare.sls").read_text()
+    assert refresh in (REPO / "datera" / "refresh.sls").read_text()
+    for name in ("noop", "changed"):
+        assert "refresh" not in (files / "bench_floor" / f"{name}.sls").read_text()
