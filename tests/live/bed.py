@@ -176,12 +176,45 @@ def _cmdline(pid):
         return []
 
 
-def _ppid(pid):
+def _stat_field(pid, index):
+    """Field ``index`` of /proc/PID/stat counted after the command name (0: state, 1: ppid,
+    19: start time), as an int; None when the process is gone."""
     try:
         with open(f"/proc/{pid}/stat") as handle:
-            return int(handle.read().rsplit(")", 1)[1].split()[1])
+            return int(handle.read().rsplit(")", 1)[1].split()[index])
     except (OSError, IndexError, ValueError):
-        return 0
+        return None
+
+
+def _ppid(pid):
+    return _stat_field(pid, 1) or 0
+
+
+def identities(pids):
+    """``{pid: start time}``: with its start time a pid names one process, not whichever
+    process the kernel gives the number to next (pids wrap around on a long run)."""
+    return {pid: _stat_field(pid, 19) for pid in pids}
+
+
+def reap(killed, timeout=10):
+    """Collect the exit status of the killed processes ``killed`` (``identities``), orphans
+    re-parented to this process, their subreaper; return the ones still there after
+    ``timeout``. A killed child becomes ours only when its parent has exited, which may be
+    after we first ask (its parent was killed too, or is still busy), so ask until each is
+    gone. A pid now naming another process is left alone."""
+    deadline = time.monotonic() + timeout
+    while True:
+        killed = {pid: start for pid, start in killed.items()
+                  if start is not None and _stat_field(pid, 19) == start}  # fmt: skip
+        for pid in killed:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass  # not ours yet, or reaped by its Popen
+        killed = {pid: start for pid, start in killed.items() if _stat_field(pid, 19) == start}
+        if not killed or time.monotonic() > deadline:
+            return killed
+        time.sleep(0.02)
 
 
 def _tree(pids):
@@ -333,7 +366,7 @@ class Node:
             if more == tree:
                 break
             tree = more
-        self.bed.killed.update(tree)
+        self.bed.killed.update(identities(tree))  # read while the tree is stopped
         _signal(tree, signal.SIGKILL)
         minion.wait(timeout=10)
         left = self.bed.reap() & tree
@@ -356,7 +389,7 @@ class Node:
         and reap them all (the bed's process is their subreaper: no zombie is left)."""
         deadline = time.monotonic() + 20
         while pids := self.pids():
-            self.bed.killed.update(pids)
+            self.bed.killed.update(identities(set(pids) - set(self.bed.killed)))
             for pid in pids:
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -460,24 +493,13 @@ class LiveBed:
         self.legacy = {}  # the old plugin's nodes, when a test asks for them (legacy.py)
         self.sampler = None
         self.timings = {}
-        self.killed = set()
+        self.killed = {}  # pid: start time (identities)
         _become_subreaper()
 
     def reap(self, timeout=10):
-        """Collect the exit status of every killed process (orphans are re-parented to this
-        process, their subreaper); the ones still there after ``timeout`` are returned."""
-        deadline = time.monotonic() + timeout
-        for pid in sorted(self.killed):
-            while True:
-                try:
-                    done, _ = os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    break  # reaped already (by Popen.wait), or never ours
-                if done or time.monotonic() > deadline:
-                    break
-                time.sleep(0.02)
-        self.killed = {pid for pid in self.killed if os.path.exists(f"/proc/{pid}")}
-        return self.killed
+        """Collect every killed process (``reap``); the pids still there are returned."""
+        self.killed = reap(self.killed, timeout)
+        return set(self.killed)
 
     @staticmethod
     def keep_in_tmp():

@@ -181,8 +181,10 @@ def test_a_takeover_whose_primary_is_killed_half_way_converges_on_rerun(
         job = background.submit(run, live)
         wait_for("the primary half way through the move", blocked.exists, 300, interval=0.2)
         killed = time.monotonic()
-        live.nodes[PRIMARY].kill_minion()
-        live.nodes[PRIMARY].start_minion()  # as the bed starts it; the killed job is gone
+        try:
+            live.nodes[PRIMARY].kill_minion()
+        finally:  # as the bed starts it; the killed job is gone (and later tests need it)
+            live.nodes[PRIMARY].start_minion()
         ret, _ = job.result()  # the master gives up on the job (its timeout, then find_job)
     live.timings["takeover: primary killed to the orchestration failing"] = round(
         time.monotonic() - killed, 1
