@@ -383,10 +383,11 @@ def resource_present(
     Create the primitive, or replace it when it differs; otherwise write nothing.
 
     Returns ``{"action": "created"|"updated"|"unchanged", "diff": <unified diff>,
-    "retries": <0|1>}``. If the CIB's epoch moved between reading the resource and writing it,
-    the resource is read and compared again (once); a second move raises, so a concurrent
-    change is never overwritten unseen. Arguments as in ``render_primitive``, plus
-    ``cib_file`` and ``ocf_root`` (see ``check_agent``).
+    "retries": <0|1>}``. A resource found as desired costs one query. Before a write the
+    resource is read again between two readings of the CIB's epoch: if the epoch moved, it
+    is read and compared again (once); a second move raises, so a concurrent change is
+    never overwritten unseen. Arguments as in ``render_primitive``, plus ``cib_file`` and
+    ``ocf_root`` (see ``check_agent``).
 
     CLI Example:
 
@@ -398,11 +399,17 @@ def resource_present(
     desired = _desired(resource_id, agent, params, meta, ops)
     rid = desired.get("id")
     check_agent(_pick("agent", agent), ocf_root)
-    for attempt in range(2):
-        before = _version(cib_file)
+
+    def compared():
         current = _current(rid, cib_file)
         _check_replaceable(current, rid)
-        delta = _unified(current, desired, rid)
+        return current, _unified(current, desired, rid)
+
+    if not compared()[1]:  # a re-run: nothing to write, no epoch needed
+        return {"action": "unchanged", "diff": "", "retries": 0}
+    for attempt in range(2):
+        before = _version(cib_file)
+        current, delta = compared()
         if not delta:
             return {"action": "unchanged", "diff": "", "retries": attempt}
         if _version(cib_file) != before:

@@ -2,7 +2,8 @@
 map.jinja is built once per job (issue 18): every SLS file of a state run imports it, and
 each import used to fetch and render ``defaults.yaml`` and ``osfamilymap.yaml`` again.
 A real ``salt-call --local`` renders the primary controller's SLS files from a copy of the
-formula whose ``defaults.yaml`` logs each time it is rendered.
+formula whose ``defaults.yaml`` logs each time it is rendered. A minion the formula's
+modules never reached gets the map's own error, not a Jinja one.
 """
 
 import json
@@ -41,4 +42,20 @@ def test_one_job_renders_the_map_once(tmp_path):
     assert (proc.stdout + proc.stderr).count(MARK) == 1
     assert rendered["datera-config-cinder-conf-managed"]["datera_conf"][0]["name"] == (
         "/etc/cinder/cinder.conf"
+    )
+
+
+def test_a_minion_without_the_modules_is_told_to_sync(tmp_path):
+    minion = Minion(
+        tmp_path / "no-modules",
+        PILLAR,
+        config_extra={"module_dirs": [], "states_dirs": [], "utils_dirs": []},
+    )
+    shutil.copytree(REPO / "datera", minion.files / "datera")
+    proc = subprocess.run(
+        minion.argv("state.show_sls", "datera.config"), capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode != 0
+    assert "the datera formula's modules are not on this minion yet: run saltutil.sync_all" in (
+        proc.stdout + proc.stderr
     )
