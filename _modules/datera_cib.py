@@ -140,6 +140,7 @@ def _epochs(cib):
 
 
 def _version(cib_file):
+    """The CIB's epochs now, from its top element alone."""
     out = _run(["cibadmin", "--query", "--xpath", "/cib", "--no-children"], cib_file)["stdout"]
     return _epochs(ET.fromstring(out))
 

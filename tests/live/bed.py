@@ -202,19 +202,23 @@ def reap(killed, timeout=10):
     ``timeout``. A killed child becomes ours only when its parent has exited, which may be
     after we first ask (its parent was killed too, or is still busy), so ask until each is
     gone. A pid now naming another process is left alone."""
+
+    def still_there(procs):
+        return {pid: start for pid, start in procs.items()
+                if start is not None and _stat_field(pid, 19) == start}  # fmt: skip
+
     deadline = time.monotonic() + timeout
-    while True:
-        killed = {pid: start for pid, start in killed.items()
-                  if start is not None and _stat_field(pid, 19) == start}  # fmt: skip
+    killed = still_there(killed)
+    while killed and time.monotonic() <= deadline:
         for pid in killed:
             try:
                 os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
                 pass  # not ours yet, or reaped by its Popen
-        killed = {pid: start for pid, start in killed.items() if _stat_field(pid, 19) == start}
-        if not killed or time.monotonic() > deadline:
-            return killed
-        time.sleep(0.02)
+        killed = still_there(killed)
+        if killed:
+            time.sleep(0.02)
+    return killed
 
 
 def _tree(pids):
